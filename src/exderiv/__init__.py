@@ -14,7 +14,7 @@ from exderiv.checks import (
     recorded_checks,
     verified_table,
 )
-from exderiv.data import digits
+from exderiv.data import digits, ring_of_gaussians
 from exderiv.metrics import gaussian_kernel_mmd2
 from exderiv.models import TimeConditionedMLP
 from exderiv.plotting import BOOK_COLORS, use_book_style
@@ -34,6 +34,7 @@ __all__ = [
     "numpy_generator",
     "progress",
     "recorded_checks",
+    "ring_of_gaussians",
     "torch_generator",
     "use_book_style",
     "verified_table",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import torch
 from sklearn.datasets import load_digits
 
-__all__ = ["digits"]
+from exderiv.seeding import torch_generator
+
+__all__ = ["digits", "ring_of_gaussians"]
 
 
 def digits(dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
@@ -20,3 +22,31 @@ def digits(dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tens
     images = torch.as_tensor(bunch.data, dtype=dtype) / 16.0
     labels = torch.as_tensor(bunch.target, dtype=torch.long)
     return images, labels
+
+
+def ring_of_gaussians(
+    n: int,
+    seed: int,
+    n_modes: int = 8,
+    radius: float = 2.0,
+    std: float = 0.15,
+) -> torch.Tensor:
+    """``n`` points of shape (n, 2) from an equal-weight mixture of ``n_modes`` isotropic
+    Gaussians (standard deviation ``std``) centred on a circle of the given ``radius``.
+
+    The 2-D toy target of the diffusion series, first used in
+    ``book/diffusion/ddpm-demolish-build``.
+    Mode ``j`` is centred at ``radius * (cos(2 pi j / n_modes), sin(2 pi j / n_modes))``.
+    """
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    if not isinstance(n_modes, int) or n_modes < 1:
+        raise ValueError(f"n_modes must be a positive int, got {n_modes!r}")
+    if not (radius >= 0 and std > 0):
+        raise ValueError(f"need radius >= 0 and std > 0, got radius={radius}, std={std}")
+    generator = torch_generator(seed)
+    modes = torch.randint(n_modes, (n,), generator=generator)
+    angles = 2 * torch.pi * modes.to(torch.float64) / n_modes
+    centres = radius * torch.stack([torch.cos(angles), torch.sin(angles)], dim=1)
+    points = centres + std * torch.randn(n, 2, generator=generator, dtype=torch.float64)
+    return points.to(torch.float32)
