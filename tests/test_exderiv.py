@@ -1,0 +1,215 @@
+"""Unit tests for the shared package: above all, that the check helper really fails."""
+
+import math
+
+import matplotlib as mpl
+import numpy as np
+import pytest
+import sympy
+import torch
+
+import exderiv
+
+
+@pytest.fixture(autouse=True)
+def fresh_records():
+    exderiv.clear_checks()
+    yield
+    exderiv.clear_checks()
+
+
+class TestCheck:
+    def test_passing_check_prints_one_line_and_records(self, capsys):
+        record = exderiv.check("eq-demo", "a claim", 1e-3, 1e-2)
+        assert capsys.readouterr().out == (
+            "[pass] eq-demo | a claim | err 1.0e-03 <= tol 1.0e-02\n"
+        )
+        assert record.passed
+        assert exderiv.recorded_checks() == [record]
+
+    def test_false_claim_raises_and_is_recorded_as_failed(self, capsys):
+        with pytest.raises(exderiv.CheckFailed, match=r"\[FAIL\] eq-demo"):
+            exderiv.check("eq-demo", "a false claim", 0.5, 0.1)
+        assert "[FAIL] eq-demo" in capsys.readouterr().out
+        assert not exderiv.recorded_checks()[0].passed
+
+    def test_nan_error_fails(self):
+        with pytest.raises(exderiv.CheckFailed):
+            exderiv.check("eq-demo", "nan", float("nan"), 1.0)
+
+    def test_error_equal_to_tolerance_passes(self):
+        assert exderiv.check("eq-demo", "boundary", 0.25, 0.25).passed
+
+    @pytest.mark.parametrize("label", ["", "Eq-Demo", "eq demo", "-eq", None, 3])
+    def test_bad_label_is_rejected(self, label):
+        with pytest.raises(ValueError, match="label"):
+            exderiv.check(label, "claim", 0.0, 1.0)
+
+    def test_empty_claim_is_rejected(self):
+        with pytest.raises(ValueError, match="claim"):
+            exderiv.check("eq-demo", "  ", 0.0, 1.0)
+
+    @pytest.mark.parametrize("tol", [-1.0, float("inf"), float("nan")])
+    def test_bad_tolerance_is_rejected(self, tol):
+        with pytest.raises(ValueError, match="tol"):
+            exderiv.check("eq-demo", "claim", 0.0, tol)
+
+    def test_negative_error_is_rejected(self):
+        with pytest.raises(ValueError, match="non-negative"):
+            exderiv.check("eq-demo", "claim", -1e-3, 1.0)
+
+    def test_accepts_tensor_array_and_sympy_scalars(self):
+        exderiv.check("eq-demo", "tensor", torch.tensor(1e-4), 1e-3)
+        exderiv.check("eq-demo", "array", np.array([1e-4]), 1e-3)
+        x = sympy.symbols("x")
+        residual = sympy.simplify(sympy.sin(x) ** 2 + sympy.cos(x) ** 2 - 1)
+        exderiv.check("eq-demo", "sympy", residual, 0)
+
+    def test_symbolic_residual_with_free_symbols_is_a_type_error(self):
+        x = sympy.symbols("x")
+        with pytest.raises(TypeError, match="SymPy"):
+            exderiv.check("eq-demo", "sympy", x - 1, 0)
+
+    def test_non_scalar_error_is_a_type_error(self):
+        with pytest.raises(TypeError, match="scalar"):
+            exderiv.check("eq-demo", "vector", torch.ones(3), 1.0)
+        with pytest.raises(TypeError, match="bool"):
+            exderiv.check("eq-demo", "bool", True, 1.0)
+
+    def test_rerunning_a_check_replaces_its_record(self):
+        exderiv.check("eq-demo", "same claim", 0.2, 1.0)
+        exderiv.check("eq-demo", "same claim", 0.1, 1.0)
+        assert [r.error for r in exderiv.recorded_checks()] == [0.1]
+
+
+class TestCheckClose:
+    def test_absolute_error_is_the_max_difference(self):
+        record = exderiv.check_close("eq-demo", "c", torch.tensor([1.0, 2.0]), [1.0, 2.5], 1.0)
+        assert record.error == pytest.approx(0.5)
+
+    def test_relative_error_is_normwise(self):
+        record = exderiv.check_close("eq-demo", "c", [10.0, 0.0], [10.0, 1.0], 1.0, relative=True)
+        assert record.error == pytest.approx(0.1)
+
+    def test_disagreement_raises(self):
+        with pytest.raises(exderiv.CheckFailed):
+            exderiv.check_close("eq-demo", "c", [1.0, 2.0], [1.0, 2.1], 1e-3)
+
+    def test_shape_mismatch_is_an_error_not_a_broadcast(self):
+        with pytest.raises(ValueError, match="shapes differ"):
+            exderiv.check_close("eq-demo", "c", torch.zeros(3, 1), torch.zeros(3), 1.0)
+
+    def test_nan_in_actual_fails(self):
+        with pytest.raises(exderiv.CheckFailed):
+            exderiv.check_close("eq-demo", "c", [float("nan"), 1.0], [0.0, 1.0], 1.0)
+
+    def test_empty_and_zero_reference_are_errors(self):
+        with pytest.raises(ValueError, match="empty"):
+            exderiv.check_close("eq-demo", "c", [], [], 1.0)
+        with pytest.raises(ValueError, match="all zeros"):
+            exderiv.check_close("eq-demo", "c", [1.0], [0.0], 1.0, relative=True)
+
+    def test_non_numeric_input_is_a_type_error(self):
+        with pytest.raises(TypeError, match="real numbers"):
+            exderiv.check_close("eq-demo", "c", ["a"], [1.0], 1.0)
+
+
+class TestVerifiedTable:
+    def test_table_is_built_from_the_records(self):
+        exderiv.check("eq-one", "first", 1e-5, 1e-4)
+        exderiv.check_close("eq-two", "second", [1.0], [1.0], 1e-12)
+        table = exderiv.verified_table()
+        assert list(table.columns) == ["label", "claim", "error", "tolerance", "status"]
+        assert table["label"].tolist() == ["eq-one", "eq-two"]
+        assert table["status"].tolist() == ["pass", "pass"]
+        assert table.loc[0, "error"] == "1.0e-05"
+
+    def test_empty_table_is_an_error(self):
+        with pytest.raises(RuntimeError, match="no checks"):
+            exderiv.verified_table()
+
+
+class TestSeeding:
+    def test_same_seed_same_numbers(self):
+        a = torch.randn(5, generator=exderiv.torch_generator(7))
+        b = torch.randn(5, generator=exderiv.torch_generator(7))
+        assert torch.equal(a, b)
+        assert exderiv.numpy_generator(3).random() == exderiv.numpy_generator(3).random()
+
+    @pytest.mark.parametrize("seed", [-1, 1.5, "1", True])
+    def test_bad_seed_is_rejected(self, seed):
+        with pytest.raises((TypeError, ValueError), match="seed"):
+            exderiv.torch_generator(seed)
+
+
+class TestMMD:
+    def test_matches_a_direct_double_sum(self):
+        gen = exderiv.torch_generator(0)
+        x, y = torch.randn(6, 2, generator=gen), torch.randn(5, 2, generator=gen) + 0.5
+        h = 0.7
+
+        def k(a, b):
+            return math.exp(-float(((a - b) ** 2).sum()) / (2 * h**2))
+
+        xx = sum(k(x[i], x[j]) for i in range(6) for j in range(6) if i != j) / 30
+        yy = sum(k(y[i], y[j]) for i in range(5) for j in range(5) if i != j) / 20
+        xy = sum(k(x[i], y[j]) for i in range(6) for j in range(5)) / 30
+        assert float(exderiv.gaussian_kernel_mmd2(x, y, h)) == pytest.approx(xx + yy - 2 * xy)
+
+    def test_separates_different_laws(self):
+        gen = exderiv.torch_generator(1)
+        x, y = torch.randn(400, 2, generator=gen), torch.randn(400, 2, generator=gen)
+        same = float(exderiv.gaussian_kernel_mmd2(x, y, 1.0))
+        shifted = float(exderiv.gaussian_kernel_mmd2(x, y + 1.0, 1.0))
+        assert abs(same) < 0.01 < shifted
+
+    def test_bad_input(self):
+        x = torch.zeros(4, 2)
+        with pytest.raises(ValueError, match="dimension"):
+            exderiv.gaussian_kernel_mmd2(x, torch.zeros(4, 3), 1.0)
+        with pytest.raises(ValueError, match="bandwidth"):
+            exderiv.gaussian_kernel_mmd2(x, x, 0.0)
+        with pytest.raises(ValueError, match="2 rows"):
+            exderiv.gaussian_kernel_mmd2(x[:1], x, 1.0)
+        with pytest.raises(ValueError, match="NaN"):
+            exderiv.gaussian_kernel_mmd2(torch.full((3, 2), float("nan")), x, 1.0)
+
+
+class TestModelsAndData:
+    def test_time_conditioned_mlp_shapes_and_errors(self):
+        net = exderiv.TimeConditionedMLP(dim=3, hidden=16, depth=2)
+        assert net(torch.zeros(5, 3), torch.rand(5)).shape == (5, 3)
+        with pytest.raises(ValueError, match="x must have shape"):
+            net(torch.zeros(5, 2), torch.rand(5))
+        with pytest.raises(ValueError, match="t must have shape"):
+            net(torch.zeros(5, 3), torch.rand(5, 1))
+        with pytest.raises(ValueError, match="hidden"):
+            exderiv.TimeConditionedMLP(dim=3, hidden=0)
+
+    def test_ring_of_gaussians(self):
+        points = exderiv.ring_of_gaussians(4000, seed=0, n_modes=4, radius=3.0, std=0.1)
+        assert points.shape == (4000, 2) and points.dtype == torch.float32
+        assert torch.equal(points, exderiv.ring_of_gaussians(4000, seed=0, n_modes=4, radius=3.0,
+                                                             std=0.1))
+        # Every point lies near one of the four centres (3, 0), (0, 3), (-3, 0), (0, -3).
+        centres = torch.tensor([[3.0, 0.0], [0.0, 3.0], [-3.0, 0.0], [0.0, -3.0]])
+        assert torch.cdist(points, centres).min(dim=1).values.max() < 0.1 * 6
+        with pytest.raises(ValueError, match="std"):
+            exderiv.ring_of_gaussians(10, seed=0, std=0.0)
+
+    def test_digits(self):
+        images, labels = exderiv.digits()
+        assert images.shape == (1797, 64) and labels.shape == (1797,)
+        assert float(images.min()) == 0.0 and float(images.max()) == 1.0
+        with pytest.raises(TypeError, match="floating"):
+            exderiv.digits(dtype=torch.int64)
+
+    def test_progress_needs_a_description(self):
+        assert list(exderiv.progress(range(3), "counting")) == [0, 1, 2]
+        with pytest.raises(ValueError, match="desc"):
+            exderiv.progress(range(3), "")
+
+    def test_book_style_sets_rcparams(self):
+        exderiv.use_book_style()
+        assert mpl.rcParams["axes.grid"] is True
+        assert mpl.rcParams["axes.prop_cycle"].by_key()["color"][0] == exderiv.BOOK_COLORS[0]

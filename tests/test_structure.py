@@ -1,0 +1,157 @@
+"""Book structure: every chapter listed and executed in order, every labelled equation checked."""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+
+EQUATION_LABEL = re.compile(r"\$\$\s*\((eq-[a-z0-9-]+)\)")
+PASS_LINE = re.compile(r"^\[pass\] (\S+) \| ", re.MULTILINE)
+FAIL_LINE = re.compile(r"^\[FAIL\] ", re.MULTILINE)
+
+# Values the issues ask the chapters to glue, so that prose and closing notes can quote them.
+REQUIRED_GLUE = {
+    "geometry/hubness": {
+        "skew_uniform_d3", "skew_uniform_d20", "skew_uniform_d100",
+        "skew_normal_d3", "skew_normal_d20", "skew_normal_d100", "corr_nk_dist_normal_d100",
+    },
+    "geometry/sparsity": {"criteria_table"},
+    "densities/fourier-density": {
+        f"{kind}_kl_{target}"
+        for kind in ("fourier", "gmm")
+        for target in ("mixture2", "student_t3", "skewed", "multimodal")
+    },
+    "diffusion/ddpm-demolish-build": {
+        "ddpm_toy_mmd", "ddpm_toy_mmd_baseline", "ddpm_digits_classifier_acc",
+    },
+    "diffusion/ddpm-autoregressive-vae": {"elbo_sigma_beta", "elbo_sigma_tilde"},
+    "diffusion/score-matching": {"loss_gap_spread", "loss_change"},
+    "diffusion/rectified-flow": {
+        "straightness_1rf", "straightness_2rf", "mmd_1step_1rf", "mmd_1step_2rf",
+    },
+}
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [chapter["file"] for chapter in part.get("chapters", [])]
+    return files
+
+
+def chapter_notebooks() -> list[Path]:
+    return sorted(p for p in BOOK.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
+def chapter_id(path: Path) -> str:
+    return path.relative_to(BOOK).with_suffix("").as_posix()
+
+
+def markdown_of(notebook) -> str:
+    return "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+
+
+def code_cells(notebook) -> list:
+    return [c for c in notebook.cells if c.cell_type == "code" and c.source.strip()]
+
+
+def stream_text(notebook) -> str:
+    return "".join(
+        output.get("text", "")
+        for cell in code_cells(notebook)
+        for output in cell.outputs
+        if output.output_type == "stream" and output.name == "stdout"
+    )
+
+
+NOTEBOOKS = chapter_notebooks()
+IDS = [chapter_id(p) for p in NOTEBOOKS]
+
+
+def test_toc_lists_every_notebook_and_nothing_missing():
+    listed = set(toc_files())
+    on_disk = {f"book/{chapter_id(p)}" for p in NOTEBOOKS}
+    assert on_disk - listed == set(), "notebooks missing from _toc.yml"
+    for entry in listed:
+        candidates = [ROOT / f"{entry}{suffix}" for suffix in (".md", ".ipynb")]
+        assert any(c.exists() for c in candidates), f"_toc.yml lists a missing file: {entry}"
+
+
+def test_every_required_chapter_exists():
+    assert set(REQUIRED_GLUE) <= set(IDS)
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=IDS)
+def notebook_path(request) -> Path:
+    return request.param
+
+
+@pytest.fixture
+def notebook(notebook_path):
+    return nbformat.read(notebook_path, as_version=4)
+
+
+def test_executed_in_order_from_a_fresh_kernel(notebook):
+    cells = code_cells(notebook)
+    assert cells, "a chapter without code checks nothing"
+    counts = [cell.execution_count for cell in cells]
+    assert counts == list(range(1, len(cells) + 1)), (
+        f"execution counts {counts}: refresh with tools/refresh_outputs.py"
+    )
+
+
+def test_no_errors_and_no_failed_checks_in_stored_outputs(notebook):
+    for cell in code_cells(notebook):
+        assert not any(o.output_type == "error" for o in cell.outputs), cell.source[:80]
+    assert not FAIL_LINE.search(stream_text(notebook))
+
+
+def test_every_labelled_equation_has_a_passing_check(notebook):
+    labels = set(EQUATION_LABEL.findall(markdown_of(notebook)))
+    checked = set(PASS_LINE.findall(stream_text(notebook)))
+    assert labels - checked == set(), "labelled equations without a check"
+
+
+def test_chapter_ends_with_verified_table_exercises_and_references(notebook_path, notebook):
+    slug = notebook_path.stem
+    text = markdown_of(notebook)
+    assert any("verified_table()" in cell.source for cell in code_cells(notebook))
+    assert "{exercise}" in text and "{solution}" in text
+    assert re.search(r"```\{bibliography\}[^`]*:keyprefix: " + re.escape(slug) + "-", text), (
+        f"the chapter's bibliography must use :keyprefix: {slug}-"
+    )
+    assert re.search(r"\{cite:[pt]\}`" + re.escape(slug) + r"-su20\d\d", text), (
+        "the chapter must cite its source article"
+    )
+
+
+def test_figures_have_images_and_plot_cells_echo_nothing(notebook):
+    for cell in code_cells(notebook):
+        if "figure" in cell.metadata.get("mystnb", {}):
+            assert any("image/png" in o.get("data", {}) for o in cell.outputs), cell.source[:80]
+        echoed = [
+            o["data"].get("text/plain", "")
+            for o in cell.outputs
+            if o.output_type == "execute_result"
+        ]
+        assert not any(re.search(r"<matplotlib\.|^Text\(", e) for e in echoed), cell.source[:80]
+
+
+def test_no_widget_state(notebook):
+    assert "widgets" not in notebook.metadata, "widget state makes the page load CDN scripts"
+
+
+def test_required_values_are_glued(notebook_path, notebook):
+    required = REQUIRED_GLUE.get(chapter_id(notebook_path), set())
+    glued = {
+        output.get("metadata", {}).get("scrapbook", {}).get("name")
+        for cell in code_cells(notebook)
+        for output in cell.outputs
+    }
+    assert required - glued == set()
