@@ -131,6 +131,16 @@ def test_chapter_ends_with_verified_table_exercises_and_references(notebook_path
     )
 
 
+def test_bibliography_label_prefixes_are_unique_across_chapters():
+    prefixes = {}
+    for path in NOTEBOOKS:
+        text = markdown_of(nbformat.read(path, as_version=4))
+        found = re.findall(r"^:labelprefix: *(\S+)", text, re.MULTILINE)
+        assert len(found) == 1, f"{chapter_id(path)}: one bibliography with a :labelprefix:"
+        prefixes.setdefault(found[0], []).append(chapter_id(path))
+    assert {p: c for p, c in prefixes.items() if len(c) > 1} == {}
+
+
 def test_figures_have_images_and_plot_cells_echo_nothing(notebook):
     for cell in code_cells(notebook):
         if "figure" in cell.metadata.get("mystnb", {}):
