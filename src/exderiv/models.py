@@ -9,6 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from exderiv.seeding import _validate_seed
+
 __all__ = ["TimeConditionedMLP"]
 
 
@@ -18,9 +20,21 @@ class TimeConditionedMLP(nn.Module):
     The time enters through ``n_frequencies`` sine/cosine features ``sin(2^k pi t), cos(2^k pi t)``
     concatenated with ``x``; ``depth`` hidden layers of width ``hidden`` with SiLU activations;
     the output has the shape of ``x``.
+
+    Pass ``seed`` to draw the initial weights from a local generator (PyTorch's default
+    initialisation, reproducibly, leaving the global random state untouched); without it the
+    weights come from the global generator, as for any ``nn.Module``.
     """
 
-    def __init__(self, dim: int, hidden: int = 128, depth: int = 3, n_frequencies: int = 8):
+    def __init__(
+        self,
+        dim: int,
+        hidden: int = 128,
+        depth: int = 3,
+        n_frequencies: int = 8,
+        *,
+        seed: int | None = None,
+    ):
         super().__init__()
         for name, value in (("dim", dim), ("hidden", hidden), ("depth", depth),
                             ("n_frequencies", n_frequencies)):
@@ -28,13 +42,16 @@ class TimeConditionedMLP(nn.Module):
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         self.dim = dim
         self.register_buffer("frequencies", torch.pi * 2.0 ** torch.arange(n_frequencies))
-        layers: list[nn.Module] = []
-        width_in = dim + 2 * n_frequencies
-        for _ in range(depth):
-            layers += [nn.Linear(width_in, hidden), nn.SiLU()]
-            width_in = hidden
-        layers.append(nn.Linear(width_in, dim))
-        self.net = nn.Sequential(*layers)
+        with torch.random.fork_rng(devices=[], enabled=seed is not None):
+            if seed is not None:
+                torch.manual_seed(_validate_seed(seed))
+            layers: list[nn.Module] = []
+            width_in = dim + 2 * n_frequencies
+            for _ in range(depth):
+                layers += [nn.Linear(width_in, hidden), nn.SiLU()]
+                width_in = hidden
+            layers.append(nn.Linear(width_in, dim))
+            self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         if x.ndim != 2 or x.shape[1] != self.dim:
