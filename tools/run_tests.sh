@@ -6,11 +6,14 @@ cd "$(dirname "$0")/.."
 start=$SECONDS
 
 bash tools/setup_env.sh
-if ! command -v chromium >/dev/null 2>&1; then
-    echo "Installing Debian's chromium for the browser test..."
+# Debian's chromium for the browser test, and a CJK font so that the screenshots show the
+# articles' Chinese titles instead of empty boxes.
+system_packages=(chromium fonts-wqy-zenhei)
+if ! dpkg -s "${system_packages[@]}" >/dev/null 2>&1; then
+    echo "Installing ${system_packages[*]} with apt-get..."
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${system_packages[@]}" >/dev/null
 fi
 source .venv/bin/activate
 
