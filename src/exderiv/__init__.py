@@ -15,8 +15,20 @@ from exderiv.checks import (
     verified_table,
 )
 from exderiv.data import digits, ring_of_gaussians
+from exderiv.diffusion import (
+    DDPMSchedule,
+    RingRecipe,
+    ddpm_loss,
+    ddpm_sample,
+    diffuse,
+    linear_schedule,
+    reverse_mean,
+    reverse_std,
+    train_ddpm,
+    train_ring_ddpm,
+)
 from exderiv.metrics import gaussian_kernel_mmd2
-from exderiv.models import TimeConditionedMLP
+from exderiv.models import TimeConditionedMLP, seeded_init_
 from exderiv.plotting import BOOK_COLORS, use_book_style
 from exderiv.progress import progress
 from exderiv.seeding import numpy_generator, torch_generator
@@ -25,17 +37,28 @@ __all__ = [
     "BOOK_COLORS",
     "CheckFailed",
     "CheckRecord",
+    "DDPMSchedule",
+    "RingRecipe",
     "TimeConditionedMLP",
     "check",
     "check_close",
     "clear_checks",
+    "ddpm_loss",
+    "ddpm_sample",
+    "diffuse",
     "digits",
     "gaussian_kernel_mmd2",
+    "linear_schedule",
     "numpy_generator",
     "progress",
     "recorded_checks",
+    "reverse_mean",
+    "reverse_std",
     "ring_of_gaussians",
+    "seeded_init_",
     "torch_generator",
+    "train_ddpm",
+    "train_ring_ddpm",
     "use_book_style",
     "verified_table",
 ]

@@ -1,7 +1,8 @@
 """Small networks that a series of chapters shares.
 
-``TimeConditionedMLP`` is the noise/velocity predictor of the diffusion series; its recipe is
-introduced in the chapter *DDPM = demolish + build* (``book/diffusion/ddpm-demolish-build``).
+``TimeConditionedMLP`` is the noise/velocity predictor of the diffusion series and
+``seeded_init_`` its reproducible initialisation; both are introduced, with their code, in the
+chapter *DDPM = demolish + build* (``book/diffusion/ddpm-demolish-build``).
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from exderiv.seeding import _validate_seed
+from exderiv.seeding import torch_generator
 
-__all__ = ["TimeConditionedMLP"]
+__all__ = ["TimeConditionedMLP", "seeded_init_"]
 
 
 class TimeConditionedMLP(nn.Module):
@@ -21,20 +22,11 @@ class TimeConditionedMLP(nn.Module):
     concatenated with ``x``; ``depth`` hidden layers of width ``hidden`` with SiLU activations;
     the output has the shape of ``x``.
 
-    Pass ``seed`` to draw the initial weights from a local generator (PyTorch's default
-    initialisation, reproducibly, leaving the global random state untouched); without it the
-    weights come from the global generator, as for any ``nn.Module``.
+    Its weights start from the global generator, as for any ``nn.Module``; chapters pass it
+    through :func:`seeded_init_` so that the starting point depends on a seed only.
     """
 
-    def __init__(
-        self,
-        dim: int,
-        hidden: int = 128,
-        depth: int = 3,
-        n_frequencies: int = 8,
-        *,
-        seed: int | None = None,
-    ):
+    def __init__(self, dim: int, hidden: int = 128, depth: int = 3, n_frequencies: int = 8):
         super().__init__()
         for name, value in (("dim", dim), ("hidden", hidden), ("depth", depth),
                             ("n_frequencies", n_frequencies)):
@@ -42,16 +34,13 @@ class TimeConditionedMLP(nn.Module):
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         self.dim = dim
         self.register_buffer("frequencies", torch.pi * 2.0 ** torch.arange(n_frequencies))
-        with torch.random.fork_rng(devices=[], enabled=seed is not None):
-            if seed is not None:
-                torch.manual_seed(_validate_seed(seed))
-            layers: list[nn.Module] = []
-            width_in = dim + 2 * n_frequencies
-            for _ in range(depth):
-                layers += [nn.Linear(width_in, hidden), nn.SiLU()]
-                width_in = hidden
-            layers.append(nn.Linear(width_in, dim))
-            self.net = nn.Sequential(*layers)
+        layers: list[nn.Module] = []
+        width_in = dim + 2 * n_frequencies
+        for _ in range(depth):
+            layers += [nn.Linear(width_in, hidden), nn.SiLU()]
+            width_in = hidden
+        layers.append(nn.Linear(width_in, dim))
+        self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         if x.ndim != 2 or x.shape[1] != self.dim:
@@ -61,3 +50,21 @@ class TimeConditionedMLP(nn.Module):
         angles = t[:, None].to(x.dtype) * self.frequencies.to(x.dtype)
         features = torch.cat([x, torch.sin(angles), torch.cos(angles)], dim=1)
         return self.net(features)
+
+
+@torch.no_grad()
+def seeded_init_(module: nn.Module, seed: int) -> nn.Module:
+    """Re-initialise every ``nn.Linear`` in ``module`` in place from a local generator, with
+    PyTorch's default law (weights and biases uniform on +-1/sqrt(fan_in)), so that a model's
+    starting point depends on ``seed`` only, never on the global random state. Returns
+    ``module``."""
+    generator = torch_generator(seed)
+    linears = [m for m in module.modules() if isinstance(m, nn.Linear)]
+    if not linears:
+        raise ValueError("module has no nn.Linear layer to initialise")
+    for layer in linears:
+        bound = layer.in_features ** -0.5
+        layer.weight.uniform_(-bound, bound, generator=generator)
+        if layer.bias is not None:
+            layer.bias.uniform_(-bound, bound, generator=generator)
+    return module
