@@ -16,8 +16,9 @@ T = TypeVar("T")
 def progress(iterable: Iterable[T], desc: str, total: int | None = None) -> Iterable[T]:
     """A plain-text tqdm bar on stderr.
 
-    Text rather than a widget: the rendered book then needs no widget JavaScript from a CDN,
-    and the book's nbval run ignores stderr, so the timings in the bar never break a comparison.
+    Text rather than a widget: the rendered book then needs no widget JavaScript from a CDN.
+    nbval does compare stderr, so ``tests/nbval_sanitize.cfg`` blurs the bar's counts and timings
+    before the comparison.
     """
     if not desc:
         raise ValueError("desc must name what is being iterated (e.g. 'training')")
