@@ -82,6 +82,113 @@ class TestCheck:
         assert [r.error for r in exderiv.recorded_checks()] == [0.1]
 
 
+class TestWrongVersions:
+    def test_caught_versions_are_printed_on_the_check_line(self, capsys):
+        record = exderiv.check(
+            "eq-demo", "a claim", 1e-3, 1e-2, wrong={"sign flipped": 2.0, "factor 2": 0.5}
+        )
+        assert capsys.readouterr().out == (
+            "[pass] eq-demo | a claim | err 1.0e-03 <= tol 1.0e-02 | "
+            "catches: sign flipped (err 2.0e+00); factor 2 (err 5.0e-01)\n"
+        )
+        assert record.passed and [w.name for w in record.wrong] == ["sign flipped", "factor 2"]
+
+    def test_a_wrong_version_that_also_passes_raises(self, capsys):
+        with pytest.raises(exderiv.CheckFailed, match="cannot tell eq-demo from .*'factor 2'"):
+            exderiv.check("eq-demo", "weak", 1e-3, 1e-2, wrong={"sign": 1.0, "factor 2": 5e-3})
+        out = capsys.readouterr().out
+        assert out.startswith("[FAIL] eq-demo") and "cannot tell from: factor 2" in out
+        assert not exderiv.recorded_checks()[0].passed
+
+    def test_nan_wrong_version_is_not_a_catch(self):
+        with pytest.raises(ValueError, match="finite"):
+            exderiv.check("eq-demo", "claim", 0.0, 1.0, wrong={"nan": float("nan")})
+
+    def test_nan_error_still_fails_with_wrong_versions(self):
+        with pytest.raises(exderiv.CheckFailed):
+            exderiv.check("eq-demo", "nan", float("nan"), 1.0, wrong={"w": 2.0})
+
+    @pytest.mark.parametrize("wrong", [{}, ["a"], {"": 1.0}, {"a; b": 1.0}, {"a | b": 1.0}])
+    def test_bad_wrong_argument_is_rejected(self, wrong):
+        with pytest.raises((TypeError, ValueError)):
+            exderiv.check("eq-demo", "claim", 0.0, 1.0, wrong=wrong)
+
+    def test_check_close_replaces_expected_by_each_wrong_version(self):
+        x = torch.linspace(0, 1, 5, dtype=torch.float64)
+        record = exderiv.check_close(
+            "eq-demo", "closed form", x**2, x**2, 1e-12, wrong={"x^3": x**3, "2x^2": 2 * x**2}
+        )
+        assert [w.error for w in record.wrong] == pytest.approx([0.75**2 - 0.75**3, 1.0])
+
+    def test_check_close_wrong_version_with_wrong_shape_is_an_error(self):
+        with pytest.raises(ValueError, match="shapes differ"):
+            exderiv.check_close("eq-demo", "c", [1.0, 2.0], [1.0, 2.0], 1e-9, wrong={"w": [1.0]})
+
+    def test_check_formula_applies_one_comparison_to_every_version(self):
+        grid = np.linspace(-1, 1, 11)
+        record = exderiv.check_formula(
+            "eq-demo", "derivative of x^2", lambda f: np.abs(f(grid) - 2 * grid).max(),
+            lambda x: 2 * x, 1e-12, wrong={"x": lambda x: x, "sign": lambda x: -2 * x},
+        )
+        assert [w.error for w in record.wrong] == pytest.approx([1.0, 4.0])
+        with pytest.raises(exderiv.CheckFailed, match="cannot tell"):
+            exderiv.check_formula("eq-demo", "blind", lambda f: 0.0, 1, 1e-3, wrong={"w": 2})
+
+    def test_verified_table_has_a_catches_column(self):
+        exderiv.check("eq-demo", "a claim", 1e-3, 1e-2, wrong={"sign": 1.0})
+        exderiv.check("eq-other", "no wrong versions", 0.0, 1e-2)
+        table = exderiv.verified_table()
+        assert list(table["catches"]) == ["sign (err 1.0e+00)", ""]
+
+
+class TestErrata:
+    def test_erratum_needs_a_passing_deciding_check(self, capsys):
+        with pytest.raises(LookupError, match="no check labelled"):
+            exderiv.erratum(source="S", where="w", says="a", correct="b", decided_by="eq-demo")
+        exderiv.check("eq-demo", "claim", 0.0, 1.0, wrong={"the source's version": 2.0})
+        entry = exderiv.erratum(
+            source="Su 2024", where="section 3", says="x", correct="y", decided_by="eq-demo"
+        )
+        assert capsys.readouterr().out.endswith(
+            "[erratum] Su 2024 | section 3 | says: x | correct: y | decided by: eq-demo\n"
+        )
+        assert exderiv.recorded_errata() == [entry]
+        exderiv.clear_checks()
+        assert exderiv.recorded_errata() == []
+
+    def test_erratum_fields_are_validated(self):
+        exderiv.check("eq-demo", "claim", 0.0, 1.0)
+        with pytest.raises(ValueError, match="says"):
+            exderiv.erratum(source="S", where="w", says="a | b", correct="c", decided_by="eq-demo")
+        with pytest.raises(ValueError, match="label"):
+            exderiv.erratum(source="S", where="w", says="a", correct="c", decided_by="Eq demo")
+
+
+class TestLedgerParsing:
+    def test_check_lines_round_trip(self, capsys):
+        from exderiv.ledger import parse_check_line
+
+        record = exderiv.check(
+            "eq-demo", "claim, with: punctuation (and brackets)", 1.25e-3, 1e-2,
+            wrong={"t for t-1 (off by one)": 3.0, "sign": 0.5},
+        )
+        parsed = parse_check_line(record.line())
+        assert parsed.label == record.label and parsed.claim == record.claim
+        assert [(w.name, w.error) for w in parsed.wrong] == [
+            ("t for t-1 (off by one)", 3.0), ("sign", 0.5)
+        ]
+        assert parse_check_line("just some output") is None
+        with pytest.raises(ValueError):
+            parse_check_line("[pass] eq-demo | claim | no error field")
+
+    def test_erratum_lines_round_trip(self):
+        from exderiv.ledger import parse_erratum_line
+
+        entry = exderiv.Erratum("Su 2024", "section 3", "x", "y", "eq-demo")
+        assert parse_erratum_line(entry.line()) == entry
+        assert parse_erratum_line("[pass] eq-demo | c | err 0 <= tol 0") is None
+
+
 class TestCheckClose:
     def test_absolute_error_is_the_max_difference(self):
         record = exderiv.check_close("eq-demo", "c", torch.tensor([1.0, 2.0]), [1.0, 2.5], 1.0)
@@ -119,7 +226,7 @@ class TestVerifiedTable:
         exderiv.check("eq-one", "first", 1e-5, 1e-4)
         exderiv.check_close("eq-two", "second", [1.0], [1.0], 1e-12)
         table = exderiv.verified_table()
-        assert list(table.columns) == ["label", "claim", "error", "tolerance", "status"]
+        assert list(table.columns) == ["label", "claim", "error", "tolerance", "catches", "status"]
         assert table["label"].tolist() == ["eq-one", "eq-two"]
         assert table["status"].tolist() == ["pass", "pass"]
         assert table.loc[0, "error"] == "1.0e-05"

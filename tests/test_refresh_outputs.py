@@ -1,4 +1,4 @@
-"""The refresh tool must never lose a notebook: a failed execution leaves the file untouched."""
+"""The refresh tool never loses a notebook, refuses CPU-dependent outputs, stores no timestamps."""
 
 import subprocess
 import sys
@@ -19,9 +19,9 @@ def write_notebook(path: Path, *sources: str) -> bytes:
     return path.read_bytes()
 
 
-def run_tool(*paths: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(TOOL), *map(str, paths)],
-                          capture_output=True, text=True, timeout=120)
+def run_tool(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(TOOL), *map(str, args)],
+                          capture_output=True, text=True, timeout=300)
 
 
 def test_failed_execution_leaves_the_stored_notebook_byte_for_byte(tmp_path):
@@ -29,15 +29,38 @@ def test_failed_execution_leaves_the_stored_notebook_byte_for_byte(tmp_path):
     bad = tmp_path / "bad.ipynb"
     write_notebook(good, "print(6 * 7)")
     before = write_notebook(bad, "x = 1", "raise RuntimeError('boom')")
-    result = run_tool(bad, good)
+    result = run_tool("--native-only", bad, good)
     assert result.returncode == 1
     assert "FAILED" in result.stderr and "boom" in result.stderr
     assert bad.read_bytes() == before
-    assert list(tmp_path.glob("tmp*.ipynb")) == []  # no temporary file left behind
+    assert list(tmp_path.glob(".refresh-*")) == []  # no temporary file left behind
     # The other notebook in the same call was still refreshed.
     executed = nbformat.read(good, as_version=4)
     assert executed.cells[0].outputs[0]["text"] == "42\n"
     assert executed.cells[0].execution_count == 1
+
+
+def test_outputs_that_depend_on_the_cpu_kernels_are_refused(tmp_path):
+    notebook = tmp_path / "cpu.ipynb"
+    before = write_notebook(
+        notebook, "import torch\nprint(torch.backends.cpu.get_cpu_capability())"
+    )
+    result = run_tool(notebook)
+    assert result.returncode == 1
+    assert "would depend on the CPU" in result.stderr and "code cell 1" in result.stderr
+    assert notebook.read_bytes() == before
+    assert list(tmp_path.glob(".refresh-*")) == []
+
+
+def test_refreshing_twice_changes_nothing_and_stores_no_timestamps(tmp_path):
+    notebook = tmp_path / "steady.ipynb"
+    write_notebook(notebook, "import numpy as np\nprint(np.arange(4).sum())", "2 ** 10")
+    assert run_tool(notebook).returncode == 0
+    first = notebook.read_bytes()
+    assert run_tool(notebook).returncode == 0
+    assert notebook.read_bytes() == first
+    cells = nbformat.read(notebook, as_version=4).cells
+    assert all("execution" not in cell.metadata for cell in cells)
 
 
 def test_missing_file_is_reported(tmp_path):

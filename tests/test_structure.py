@@ -7,12 +7,15 @@ import nbformat
 import pytest
 import yaml
 
+from exderiv.ledger import read_chapter
+
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 
 EQUATION_LABEL = re.compile(r"\$\$\s*\((eq-[a-z0-9-]+)\)")
 PASS_LINE = re.compile(r"^\[pass\] (\S+) \| ", re.MULTILINE)
 FAIL_LINE = re.compile(r"^\[FAIL\] ", re.MULTILINE)
+MAX_CODE_CELL_LINES = 30  # one idea per cell, within one screen
 
 # Values the issues ask the chapters to glue, so that prose and closing notes can quote them.
 REQUIRED_GLUE = {
@@ -116,6 +119,44 @@ def test_every_labelled_equation_has_a_passing_check(notebook):
     labels = set(EQUATION_LABEL.findall(markdown_of(notebook)))
     checked = set(PASS_LINE.findall(stream_text(notebook)))
     assert labels - checked == set(), "labelled equations without a check"
+
+
+def test_every_labelled_equation_has_a_check_that_catches_a_wrong_version(notebook_path):
+    ledger = read_chapter(notebook_path, ROOT)
+    demonstrated = {
+        r.label for r in ledger.checks if r.passed and any(w.caught(r.tol) for w in r.wrong)
+    }
+    missing = set(ledger.equation_labels) - demonstrated
+    assert missing == set(), "labelled equations whose checks show no wrong version failing"
+
+
+def test_every_erratum_is_decided_by_a_passing_check_of_its_chapter(notebook_path):
+    ledger = read_chapter(notebook_path, ROOT)
+    passing = {r.label for r in ledger.checks if r.passed}
+    for entry in ledger.errata:
+        assert entry.decided_by in passing, f"erratum of {entry.source} points at no check"
+
+
+def test_no_volatile_metadata(notebook):
+    for cell in notebook.cells:
+        assert "execution" not in cell.metadata, "timestamps: refresh with tools/refresh_outputs.py"
+
+
+def test_code_cells_are_short(notebook):
+    long_cells = [
+        cell.source.splitlines()[0]
+        for cell in code_cells(notebook)
+        if len(cell.source.splitlines()) > MAX_CODE_CELL_LINES
+    ]
+    assert long_cells == [], f"code cells over {MAX_CODE_CELL_LINES} lines: split them"
+
+
+def test_figures_have_alt_text(notebook):
+    for cell in code_cells(notebook):
+        mystnb = cell.metadata.get("mystnb", {})
+        if "figure" in mystnb:
+            alt = mystnb.get("image", {}).get("alt", "")
+            assert len(alt.split()) >= 5, f"figure without alt text: {cell.source[:80]}"
 
 
 def test_chapter_ends_with_verified_table_exercises_and_references(notebook_path, notebook):

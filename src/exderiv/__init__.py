@@ -8,8 +8,10 @@ chapter stays in that chapter's own cells.
 from exderiv.checks import (
     CheckFailed,
     CheckRecord,
+    WrongVersion,
     check,
     check_close,
+    check_formula,
     clear_checks,
     recorded_checks,
     verified_table,
@@ -27,6 +29,7 @@ from exderiv.diffusion import (
     train_ddpm,
     train_ring_ddpm,
 )
+from exderiv.errata import Erratum, erratum, recorded_errata
 from exderiv.metrics import gaussian_kernel_mmd2
 from exderiv.models import TimeConditionedMLP, seeded_init_
 from exderiv.plotting import BOOK_COLORS, use_book_style
@@ -38,20 +41,25 @@ __all__ = [
     "CheckFailed",
     "CheckRecord",
     "DDPMSchedule",
+    "Erratum",
     "RingRecipe",
     "TimeConditionedMLP",
+    "WrongVersion",
     "check",
     "check_close",
+    "check_formula",
     "clear_checks",
     "ddpm_loss",
     "ddpm_sample",
     "diffuse",
     "digits",
+    "erratum",
     "gaussian_kernel_mmd2",
     "linear_schedule",
     "numpy_generator",
     "progress",
     "recorded_checks",
+    "recorded_errata",
     "reverse_mean",
     "reverse_std",
     "ring_of_gaussians",

@@ -1,13 +1,22 @@
 """The check helper: one call per claim, one printed line per call, one row in the chapter's table.
 
-A chapter calls :func:`check` (an error it computed itself) or :func:`check_close` (two values
-that must agree) right after the equation it verifies. Each call prints a line such as::
+A chapter calls :func:`check` (an error it computed itself), :func:`check_close` (two values that
+must agree) or :func:`check_formula` (an error function applied to a candidate formula) right after
+the equation it verifies. A check also names the **wrong versions** it is meant to catch (a flipped
+sign, a factor of 2, the source's typo), each evaluated through the same comparison and the same
+tolerance. Each call prints a line such as::
 
-    [pass] eq-hub-ball-volume | ball volume: Monte Carlo vs closed form | err 3.1e-03 <= tol 1.2e-02
+    [pass] eq-hubness-ball-recursion | 2 pi * radial integral = 2 pi / d | err 4.4e-16 <=
+    tol 1.0e-12 | catches: pi/d (err 5.0e-01); 4 pi/d (err 1.0e+00)
 
-and raises :class:`CheckFailed` when the error exceeds the tolerance, so a notebook whose
-mathematics is wrong stops executing (and nbval fails). Every call is recorded; the chapter's
-"what was verified" table is :func:`verified_table`, built from the records, never typed by hand.
+(one line when printed)
+
+and raises :class:`CheckFailed` when the error exceeds the tolerance, or when a wrong version
+passes too (the check could not tell the equation from it), so a notebook whose mathematics is
+wrong, or whose check is powerless, stops executing (and nbval fails). Every call is recorded; the
+chapter's "what was verified" table is :func:`verified_table`, built from the records, never typed
+by hand. The printed line is also the stored record that the book's ledger reads back
+(:mod:`exderiv.ledger`), so its format is parsed there and tested against :meth:`CheckRecord.line`.
 
 Printed errors are rounded to two significant figures. Their last digit may still differ between
 CPUs (summation order), so the book's nbval run sanitises numbers in scientific notation (see
@@ -18,6 +27,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,8 +37,10 @@ import torch
 __all__ = [
     "CheckFailed",
     "CheckRecord",
+    "WrongVersion",
     "check",
     "check_close",
+    "check_formula",
     "clear_checks",
     "recorded_checks",
     "verified_table",
@@ -37,36 +49,69 @@ __all__ = [
 LABEL_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 """Labels are MyST equation labels (``eq-…``) or claim names in the same kebab-case."""
 
+FIELD_SEPARATOR = " | "
+"""Separates the fields of a printed line; no field contains ``|`` or a line break, and a wrong
+version's description contains no ``;`` either (it separates the catches)."""
+
 
 class CheckFailed(AssertionError):
-    """A claim's measured error exceeded its tolerance (or was not a number)."""
+    """A claim's error exceeded its tolerance, was not a number, or a wrong version passed too."""
+
+
+@dataclass(frozen=True)
+class WrongVersion:
+    """A plausible mistake in the claim and the error it gets on the check's comparison."""
+
+    name: str
+    error: float
+
+    def caught(self, tol: float) -> bool:
+        return self.error > tol
 
 
 @dataclass(frozen=True)
 class CheckRecord:
-    """The outcome of one :func:`check` call."""
+    """The outcome of one check call."""
 
     label: str
     claim: str
     error: float
     tol: float
+    wrong: tuple[WrongVersion, ...] = ()
+
+    @property
+    def uncaught(self) -> tuple[WrongVersion, ...]:
+        """Wrong versions that pass the same comparison: the check cannot tell them apart."""
+        return tuple(w for w in self.wrong if not w.caught(self.tol))
 
     @property
     def passed(self) -> bool:
-        return self.error <= self.tol  # False for NaN, by IEEE comparison
+        # `error <= tol` is False for NaN, by IEEE comparison.
+        return self.error <= self.tol and not self.uncaught
 
     def line(self) -> str:
         status = "pass" if self.passed else "FAIL"
-        return (
-            f"[{status}] {self.label} | {self.claim} | "
-            f"err {_format_number(self.error)} <= tol {_format_number(self.tol)}"
-        )
+        fields = [
+            f"[{status}] {self.label}",
+            self.claim,
+            f"err {format_number(self.error)} <= tol {format_number(self.tol)}",
+        ]
+        if self.wrong:
+            fields.append("catches: " + _wrong_list(w for w in self.wrong if w.caught(self.tol)))
+        if self.uncaught:
+            fields.append("cannot tell from: " + _wrong_list(self.uncaught))
+        return FIELD_SEPARATOR.join(fields)
+
+
+def _wrong_list(versions) -> str:
+    return "; ".join(f"{w.name} (err {format_number(w.error)})" for w in versions) or "nothing"
 
 
 _records: dict[tuple[str, str], CheckRecord] = {}
 
 
-def _format_number(value: float) -> str:
+def format_number(value: float) -> str:
+    """Two significant figures in scientific notation (``3.1e-13``), or ``nan``/``inf``."""
     return f"{value:.1e}" if math.isfinite(value) else str(value)
 
 
@@ -100,16 +145,93 @@ def _as_float64_tensor(value: object, what: str) -> torch.Tensor:
     return torch.from_numpy(array.astype(np.float64))
 
 
-def _validate_label_and_claim(label: object, claim: object) -> None:
+def validate_field(value: object, what: str, forbidden: str = "|\n") -> str:
+    """A non-empty one-line text without the separators of the printed line, stripped."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{what} must be a non-empty sentence, got {value!r}")
+    if any(char in value for char in forbidden):
+        shown = ", ".join(repr(c) for c in forbidden)
+        raise ValueError(
+            f"{what} may not contain any of {shown}: they separate the fields of the printed "
+            f"record that the book's ledger reads back. Got {value!r}"
+        )
+    return value.strip()
+
+
+def validate_label(label: object) -> str:
     if not isinstance(label, str) or not LABEL_PATTERN.match(label):
         raise ValueError(
             f"label must be a kebab-case string such as 'eq-hub-ball-volume', got {label!r}"
         )
-    if not isinstance(claim, str) or not claim.strip():
-        raise ValueError("claim must be a non-empty sentence saying what is checked")
+    return label
 
 
-def check(label: str, claim: str, error: object, tol: object) -> CheckRecord:
+def _evaluate(value: object) -> object:
+    """A wrong version may be given lazily, as a function of no arguments."""
+    return value() if callable(value) else value
+
+
+def _wrong_errors(
+    wrong: Mapping[str, object] | None, error_of: Callable[[object], float]
+) -> tuple[WrongVersion, ...]:
+    if wrong is None:
+        return ()
+    if not isinstance(wrong, Mapping) or not wrong:
+        raise TypeError(
+            "wrong must be a non-empty dict {description of the mistake: its value}, "
+            f"got {wrong!r}"
+        )
+    versions = []
+    for name, value in wrong.items():
+        name = validate_field(name, "a wrong version's description", forbidden="|;\n")
+        error = error_of(_evaluate(value))
+        if not math.isfinite(error):
+            raise ValueError(
+                f"wrong version {name!r} gives the error {error}: a catch must be a finite "
+                "measured error, or a NaN on the true claim would look like power"
+            )
+        versions.append(WrongVersion(name, error))
+    return tuple(versions)
+
+
+def _error_value(error: object, what: str) -> float:
+    value = _as_float(error, what)
+    if value < 0:
+        raise ValueError(f"{what} must be non-negative (a distance), got {value}")
+    return value
+
+
+def _record(label, claim, error, tol, wrong) -> CheckRecord:
+    record = CheckRecord(label, claim, error, tol, wrong)
+    _records[(record.label, record.claim)] = record
+    print(record.line())
+    if record.error <= record.tol and record.uncaught:
+        names = ", ".join(repr(w.name) for w in record.uncaught)
+        raise CheckFailed(
+            f"this check cannot tell {label} from the wrong version(s) {names}: they also pass "
+            f"with tol {format_number(tol)}. Sharpen the comparison (more samples, a case where "
+            "the versions differ, a tighter justified tolerance).\n" + record.line()
+        )
+    if not record.passed:
+        raise CheckFailed(record.line())
+    return record
+
+
+def _validated_tol(tol: object) -> float:
+    tol_value = _as_float(tol, "tol")
+    if not (math.isfinite(tol_value) and tol_value >= 0):
+        raise ValueError(f"tol must be finite and non-negative, got {tol_value}")
+    return tol_value
+
+
+def check(
+    label: str,
+    claim: str,
+    error: object,
+    tol: object,
+    *,
+    wrong: Mapping[str, object] | None = None,
+) -> CheckRecord:
     """Record and print one claim; raise :class:`CheckFailed` if ``error > tol``.
 
     Parameters
@@ -122,39 +244,52 @@ def check(label: str, claim: str, error: object, tol: object) -> CheckRecord:
         The measured, non-negative error (scalar: float, 0-d tensor or array, SymPy number).
     tol:
         The justified tolerance (finite, non-negative), e.g. four Monte Carlo standard errors.
+    wrong:
+        ``{description: error}``: for each plausible wrong version of the claim, the error the
+        *same* comparison gives when the wrong version replaces the claimed one (a number, or a
+        function of no arguments returning one). Each must exceed ``tol``; one that does not
+        raises :class:`CheckFailed`, because the check cannot tell it from the claim.
+        Prefer :func:`check_formula`, which applies one error function to every version.
     """
-    _validate_label_and_claim(label, claim)
-    error_value = _as_float(error, "error")
-    tol_value = _as_float(tol, "tol")
-    if not (math.isfinite(tol_value) and tol_value >= 0):
-        raise ValueError(f"tol must be finite and non-negative, got {tol_value}")
-    if error_value < 0:
-        raise ValueError(f"error must be non-negative (a distance), got {error_value}")
-    record = CheckRecord(label, claim.strip(), error_value, tol_value)
-    _records[(record.label, record.claim)] = record
-    print(record.line())
-    if not record.passed:
-        raise CheckFailed(record.line())
-    return record
+    label = validate_label(label)
+    claim = validate_field(claim, "claim")
+    tol_value = _validated_tol(tol)
+    error_value = _error_value(error, "error")
+    versions = _wrong_errors(wrong, lambda value: _error_value(value, "a wrong version's error"))
+    return _record(label, claim, error_value, tol_value, versions)
 
 
-def check_close(
+def check_formula(
     label: str,
     claim: str,
-    actual: object,
-    expected: object,
-    tol: float,
+    error_of: Callable[[object], object],
+    claimed: object,
+    tol: object,
     *,
-    relative: bool = False,
+    wrong: Mapping[str, object],
 ) -> CheckRecord:
-    """Check that ``actual`` and ``expected`` agree elementwise; shapes must match exactly.
+    """Check a candidate formula by one comparison that is applied to its wrong versions too.
 
-    The error is ``max |actual - expected|``, or with ``relative=True`` that maximum divided by
-    ``max |expected|`` (a norm-wise relative error, well defined when single entries are zero).
-    NaN anywhere makes the error NaN, which fails.
+    ``error_of(candidate)`` measures how far a candidate (a number, a tensor, a function, a SymPy
+    expression: whatever the comparison takes) is from the truth, computed independently. The
+    claim passes when ``error_of(claimed) <= tol``; every ``wrong[name]`` must give
+    ``error_of(wrong[name]) > tol``. Example: ``error_of = lambda f: max |f(x) - quadrature(x)|``,
+    ``claimed = closed_form``, ``wrong = {"sign of b flipped": closed_form_minus}``.
     """
-    _validate_label_and_claim(label, claim)
-    actual_t = _as_float64_tensor(actual, "actual")
+    if not callable(error_of):
+        raise TypeError(f"error_of must be a function of one candidate, got {error_of!r}")
+    return check(
+        label,
+        claim,
+        error_of(claimed),
+        tol,
+        wrong={name: (lambda value=value: error_of(value)) for name, value in wrong.items()}
+        if isinstance(wrong, Mapping)
+        else wrong,
+    )
+
+
+def _max_difference(actual_t: torch.Tensor, expected: object, relative: bool) -> float:
     expected_t = _as_float64_tensor(expected, "expected")
     if actual_t.shape != expected_t.shape:
         raise ValueError(
@@ -170,7 +305,34 @@ def check_close(
         if not scale > 0:
             raise ValueError("relative=True needs an expected value that is not all zeros")
         error /= scale
-    return check(label, claim, error, tol)
+    return error
+
+
+def check_close(
+    label: str,
+    claim: str,
+    actual: object,
+    expected: object,
+    tol: float,
+    *,
+    relative: bool = False,
+    wrong: Mapping[str, object] | None = None,
+) -> CheckRecord:
+    """Check that ``actual`` and ``expected`` agree elementwise; shapes must match exactly.
+
+    ``actual`` is what was measured independently (Monte Carlo, quadrature, a library);
+    ``expected`` is what the equation predicts. The error is ``max |actual - expected|``, or with
+    ``relative=True`` that maximum divided by ``max |expected|`` (a norm-wise relative error, well
+    defined when single entries are zero). NaN anywhere makes the error NaN, which fails.
+    ``wrong`` maps a description of each plausible wrong version of the equation to what *it*
+    predicts: it replaces ``expected`` in the same comparison and must fail it.
+    """
+    label = validate_label(label)
+    claim = validate_field(claim, "claim")
+    actual_t = _as_float64_tensor(actual, "actual")
+    error = _max_difference(actual_t, expected, relative)
+    versions = _wrong_errors(wrong, lambda value: _max_difference(actual_t, value, relative))
+    return _record(label, claim, error, _validated_tol(tol), versions)
 
 
 def recorded_checks() -> list[CheckRecord]:
@@ -179,22 +341,27 @@ def recorded_checks() -> list[CheckRecord]:
 
 
 def clear_checks() -> None:
-    """Forget every recorded check (a chapter's setup cell calls this)."""
+    """Forget every recorded check and erratum (a chapter's setup cell calls this)."""
+    from exderiv.errata import clear_errata
+
     _records.clear()
+    clear_errata()
 
 
 def verified_table() -> pd.DataFrame:
-    """One row per recorded check: label, claim, error, tolerance, status."""
+    """One row per recorded check: label, claim, error, tolerance, the wrong versions it catches
+    (with their errors), status."""
     rows = [
         {
             "label": r.label,
             "claim": r.claim,
-            "error": _format_number(r.error),
-            "tolerance": _format_number(r.tol),
+            "error": format_number(r.error),
+            "tolerance": format_number(r.tol),
+            "catches": _wrong_list(w for w in r.wrong if w.caught(r.tol)) if r.wrong else "",
             "status": "pass" if r.passed else "FAIL",
         }
         for r in _records.values()
     ]
     if not rows:
         raise RuntimeError("no checks were recorded in this kernel; run the chapter first")
-    return pd.DataFrame(rows, columns=["label", "claim", "error", "tolerance", "status"])
+    return pd.DataFrame(rows, columns=["label", "claim", "error", "tolerance", "catches", "status"])
