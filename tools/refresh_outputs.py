@@ -178,8 +178,9 @@ def differing_cells(native, variant) -> list[str]:
     for index, (ours, theirs) in enumerate(code_cells, start=1):
         mine, other = comparable_outputs(ours, patterns), comparable_outputs(theirs, patterns)
         if mine != other:
+            pairs = zip(mine, other, strict=False)
             first = next(
-                (f"{a[1][:300]!r} vs {b[1][:300]!r}" for a, b in zip(mine, other, strict=False) if a != b),
+                (f"{a[1][:300]!r} vs {b[1][:300]!r}" for a, b in pairs if a != b),
                 f"{len(mine)} vs {len(other)} outputs",
             )
             differences.append(f"code cell {index} (In [{index}]): {first}")

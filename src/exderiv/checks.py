@@ -55,12 +55,18 @@ version's description contains no ``;`` either (it separates the catches)."""
 
 
 class CheckFailed(AssertionError):
-    """A claim's error exceeded its tolerance, was not a number, or a wrong version passed too."""
+    """A claim's error exceeded its tolerance, was not a number, or a wrong version passed too.
+
+    Shown in: book/toolkit
+    """
 
 
 @dataclass(frozen=True)
 class WrongVersion:
-    """A plausible mistake in the claim and the error it gets on the check's comparison."""
+    """A plausible mistake in the claim and the error it gets on the check's comparison.
+
+    Shown in: book/toolkit
+    """
 
     name: str
     error: float
@@ -71,7 +77,10 @@ class WrongVersion:
 
 @dataclass(frozen=True)
 class CheckRecord:
-    """The outcome of one check call."""
+    """The outcome of one check call.
+
+    Shown in: book/toolkit
+    """
 
     label: str
     claim: str
@@ -250,6 +259,8 @@ def check(
         function of no arguments returning one). Each must exceed ``tol``; one that does not
         raises :class:`CheckFailed`, because the check cannot tell it from the claim.
         Prefer :func:`check_formula`, which applies one error function to every version.
+
+    Shown in: book/toolkit
     """
     label = validate_label(label)
     claim = validate_field(claim, "claim")
@@ -275,6 +286,8 @@ def check_formula(
     claim passes when ``error_of(claimed) <= tol``; every ``wrong[name]`` must give
     ``error_of(wrong[name]) > tol``. Example: ``error_of = lambda f: max |f(x) - quadrature(x)|``,
     ``claimed = closed_form``, ``wrong = {"sign of b flipped": closed_form_minus}``.
+
+    Shown in: book/toolkit
     """
     if not callable(error_of):
         raise TypeError(f"error_of must be a function of one candidate, got {error_of!r}")
@@ -326,6 +339,8 @@ def check_close(
     defined when single entries are zero). NaN anywhere makes the error NaN, which fails.
     ``wrong`` maps a description of each plausible wrong version of the equation to what *it*
     predicts: it replaces ``expected`` in the same comparison and must fail it.
+
+    Shown in: book/toolkit
     """
     label = validate_label(label)
     claim = validate_field(claim, "claim")
@@ -336,12 +351,18 @@ def check_close(
 
 
 def recorded_checks() -> list[CheckRecord]:
-    """The checks recorded in this kernel, in the order they were first made."""
+    """The checks recorded in this kernel, in the order they were first made.
+
+    Shown in: book/toolkit
+    """
     return list(_records.values())
 
 
 def clear_checks() -> None:
-    """Forget every recorded check and erratum (a chapter's setup cell calls this)."""
+    """Forget every recorded check and erratum (a chapter's setup cell calls this).
+
+    Shown in: book/toolkit
+    """
     from exderiv.errata import clear_errata
 
     _records.clear()
@@ -350,7 +371,10 @@ def clear_checks() -> None:
 
 def verified_table() -> pd.DataFrame:
     """One row per recorded check: label, claim, error, tolerance, the wrong versions it catches
-    (with their errors), status."""
+    (with their errors), status.
+
+    Shown in: book/toolkit
+    """
     rows = [
         {
             "label": r.label,

@@ -15,6 +15,8 @@ def digits(dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tens
 
     Returns ``(images, labels)``: images of shape ``(1797, 64)`` scaled from the 17 grey levels
     (0..16) to [0, 1], and integer labels of shape ``(1797,)`` in 0..9.
+
+    Shown in: book/toolkit
     """
     if not dtype.is_floating_point:
         raise TypeError(f"dtype must be a floating-point torch dtype, got {dtype}")

@@ -31,7 +31,10 @@ __all__ = ["Erratum", "erratum", "recorded_errata"]
 
 @dataclass(frozen=True)
 class Erratum:
-    """One recorded disagreement between a source and the book's check."""
+    """One recorded disagreement between a source and the book's check.
+
+    Shown in: book/toolkit
+    """
 
     source: str
     where: str
@@ -62,6 +65,8 @@ def erratum(*, source: str, where: str, says: str, correct: str, decided_by: str
     states; ``correct`` what holds instead. Raises ``ValueError`` when a field is empty or holds a
     separator, and ``LookupError`` when no passing check with the label ``decided_by`` has been
     recorded in this kernel yet.
+
+    Shown in: book/toolkit
     """
     fields = {
         "source": validate_field(source, "source"),
@@ -85,7 +90,10 @@ def erratum(*, source: str, where: str, says: str, correct: str, decided_by: str
 
 
 def recorded_errata() -> list[Erratum]:
-    """The errata recorded in this kernel, in order."""
+    """The errata recorded in this kernel, in order.
+
+    Shown in: book/toolkit
+    """
     return list(_errata.values())
 
 

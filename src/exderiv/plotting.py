@@ -7,11 +7,17 @@ import matplotlib as mpl
 __all__ = ["BOOK_COLORS", "use_book_style"]
 
 BOOK_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf")
-"""Colour cycle (colour-blind-safe enough for two or three series per panel)."""
+"""Colour cycle (colour-blind-safe enough for two or three series per panel).
+
+Shown in: book/toolkit
+"""
 
 
 def use_book_style() -> None:
-    """Set matplotlib's rcParams to the book's style (sizes, grid, colours, PNG resolution)."""
+    """Set matplotlib's rcParams to the book's style (sizes, grid, colours, PNG resolution).
+
+    Shown in: book/toolkit
+    """
     mpl.rcParams.update(
         {
             "figure.figsize": (6.4, 3.6),

@@ -19,6 +19,8 @@ def progress(iterable: Iterable[T], desc: str, total: int | None = None) -> Iter
     Text rather than a widget: the rendered book then needs no widget JavaScript from a CDN.
     nbval does compare stderr, so ``tests/nbval_sanitize.cfg`` blurs the bar's counts and timings
     before the comparison.
+
+    Shown in: book/toolkit
     """
     if not desc:
         raise ValueError("desc must name what is being iterated (e.g. 'training')")

@@ -17,10 +17,16 @@ def _validate_seed(seed: object) -> int:
 
 
 def torch_generator(seed: int) -> torch.Generator:
-    """A CPU ``torch.Generator`` seeded with ``seed``; pass it as ``generator=`` to samplers."""
+    """A CPU ``torch.Generator`` seeded with ``seed``; pass it as ``generator=`` to samplers.
+
+    Shown in: book/toolkit
+    """
     return torch.Generator().manual_seed(_validate_seed(seed))
 
 
 def numpy_generator(seed: int) -> np.random.Generator:
-    """A NumPy ``Generator`` (PCG64) seeded with ``seed``."""
+    """A NumPy ``Generator`` (PCG64) seeded with ``seed``.
+
+    Shown in: book/toolkit
+    """
     return np.random.default_rng(_validate_seed(seed))
