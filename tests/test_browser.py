@@ -1,14 +1,20 @@
 """The rendered book in a real headless Chromium, served from 127.0.0.1 with no network.
 
 For every page of the table of contents: MathJax typeset every equation (no raw TeX left, no
-MathJax error node), every image loaded, no request left 127.0.0.1, and the console stayed free of
-errors. One full-page screenshot per page is saved under _build/screenshots/ for people to look at.
+MathJax error node), no TeX source left in the prose a reader sees, every image loaded, every
+in-book link with a fragment ({eq}, {numref}, citations) lands on an element that exists, no code
+box or page scrolls sideways at 1280 px, no request left 127.0.0.1, and the console stayed free of
+errors. Across the book: the offline search finds each chapter by a word of its title, and each
+chapter's download button serves a valid notebook. One full-page screenshot per page is saved
+under _build/screenshots/ for people to look at.
 
 Needs the HTML built first (`jupyter-book build .`) and Debian's chromium at /usr/bin/chromium.
 """
 
 import functools
 import http.server
+import json
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -66,6 +72,60 @@ def browser():
 
 
 PAGES = toc_files()
+CHAPTERS = [p for p in PAGES if p.count("/") >= 2]
+
+# Text a reader sees in the article, outside typeset math, code, and cell outputs (stored program
+# output, where `x_{t-1}` is what the program printed); and the book's ledger tables, which quote
+# the checks' plain-text claims. TeX there means a formula the Markdown parser did not recognise.
+RAW_TEX_IN_PROSE = r"""() => {
+    const skip = 'mjx-container, .math, pre, code, script, style, .cell_output, ' +
+                 'table.ledger-checks, table.ledger-errata';
+    const pattern = /\$|\\frac|\\begin|_\{|\^\{/;
+    const walker = document.createTreeWalker(
+        document.querySelector('article') || document.body, NodeFilter.SHOW_TEXT);
+    const found = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        if (node.parentElement.closest(skip)) continue;
+        if (pattern.test(node.textContent)) found.push(node.textContent.trim().slice(0, 120));
+    }
+    return found;
+}"""
+
+# A box that scrolls sideways hides the end of its lines; the page itself must not scroll either.
+HORIZONTAL_OVERFLOW = r"""() => {
+    const found = [];
+    const root = document.documentElement;
+    if (root.scrollWidth > root.clientWidth + 1) found.push(`page ${root.scrollWidth}px`);
+    for (const box of document.querySelectorAll('article pre, article .pst-scrollable-table-container')) {
+        if (box.scrollWidth > box.clientWidth + 1) {
+            found.push(`${box.tagName} ${box.scrollWidth}>${box.clientWidth}: ` +
+                       box.textContent.trim().slice(0, 80));
+        }
+    }
+    return found;
+}"""
+
+# Every in-book link with a fragment must name an element of its target page.
+BROKEN_FRAGMENT_LINKS = r"""async () => {
+    const broken = [];
+    const pages = new Map();
+    for (const link of document.querySelectorAll('article a[href*="#"]')) {
+        const url = new URL(link.href);
+        if (url.origin !== location.origin || !url.hash || url.hash === '#') continue;
+        const id = decodeURIComponent(url.hash.slice(1));
+        let doc = document;
+        if (url.pathname !== location.pathname) {
+            if (!pages.has(url.pathname)) {
+                const response = await fetch(url.pathname);
+                const text = response.ok ? await response.text() : '';
+                pages.set(url.pathname, new DOMParser().parseFromString(text, 'text/html'));
+            }
+            doc = pages.get(url.pathname);
+        }
+        if (!doc.getElementById(id)) broken.push(link.href.replace(location.origin, ''));
+    }
+    return broken;
+}"""
 
 
 @pytest.mark.parametrize("page_file", PAGES, ids=PAGES)
@@ -118,6 +178,9 @@ def test_page_renders_offline(server, browser, page_file):
             .filter(img => !(img.complete && img.naturalWidth > 0))
             .map(img => img.src)"""
     )
+    raw_tex = page.evaluate(RAW_TEX_IN_PROSE)
+    overflowing = page.evaluate(HORIZONTAL_OVERFLOW)
+    broken_links = page.evaluate(BROKEN_FRAGMENT_LINKS)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{page_file.replace('/', '__')}.png"), full_page=True)
     context.close()
@@ -126,7 +189,50 @@ def test_page_renders_offline(server, browser, page_file):
         assert math["total"] > 0, "a chapter without typeset mathematics"
     assert math["untypeset"] == [], "equations left as raw TeX"
     assert math["errors"] == 0, "MathJax reported errors"
+    assert raw_tex == [], "TeX source left in the prose (outside typeset math)"
+    assert overflowing == [], "boxes that scroll sideways at 1280 px (code lines too long?)"
+    assert broken_links == [], "links whose fragment names no element of the target page"
     assert images == [], "images that did not load"
     assert outside == [], "requests that left 127.0.0.1"
     assert failed == [], "failed requests"
     assert console_errors == [], "console errors"
+
+
+def chapter_title(page_file: str) -> str:
+    source = (ROOT / f"{page_file}.ipynb").read_text()
+    return re.search(r"# ([^\n\\\"]+)", source).group(1)
+
+
+@pytest.mark.parametrize("page_file", CHAPTERS, ids=CHAPTERS)
+def test_offline_search_finds_the_chapter_by_a_title_word(server, browser, page_file):
+    words = re.findall(r"[A-Za-z]{6,}", chapter_title(page_file))
+    word = max(words, key=len).lower()
+    page = browser.new_page()
+    page.route("**/*", lambda route: route.continue_()
+               if urlparse(route.request.url).hostname == "127.0.0.1" else route.abort())
+    page.goto(f"{server}/search.html?q={word}", wait_until="load")
+    page.wait_for_selector("#search-results li, .search-summary", timeout=20_000)
+    page.wait_for_function(
+        "() => document.querySelector('.search-summary')?.textContent.trim().length > 0",
+        timeout=20_000,
+    )
+    hits = page.eval_on_selector_all(
+        "#search-results li a", "links => links.map(a => a.getAttribute('href'))"
+    )
+    page.close()
+    assert any(page_file in href for href in hits), f"searching {word!r} gave {hits}"
+
+
+@pytest.mark.parametrize("page_file", CHAPTERS, ids=CHAPTERS)
+def test_download_button_serves_the_notebook(server, browser, page_file):
+    page = browser.new_page()
+    page.goto(f"{server}/{page_file}.html", wait_until="load")
+    href = page.eval_on_selector_all(
+        'a[href$=".ipynb"]', "links => links.map(a => a.href)"
+    )
+    assert href, "no download-as-notebook link on the page"
+    response = page.request.get(href[0])
+    page.close()
+    assert response.ok, f"{href[0]}: HTTP {response.status}"
+    notebook = json.loads(response.text())
+    assert notebook["nbformat"] == 4 and notebook["cells"], "not a notebook"

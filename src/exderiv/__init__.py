@@ -1,8 +1,8 @@
 """Shared helpers of *Executable Derivations*.
 
-What lives here is what more than one chapter needs: the check helper, local random generators,
-the plot style, data sets that need no download, and progress bars. The mathematics of each
-chapter stays in that chapter's own cells.
+What lives here is what more than one chapter needs: the check helper, local
+random generators, the plot style, data sets that need no download, and progress
+bars. The mathematics of each chapter stays in that chapter's own cells.
 """
 
 from exderiv.checks import (

@@ -1,4 +1,5 @@
-"""Errata: every place where a chapter found its source (article, paper, library) wrong.
+"""Errata: every place where a chapter found its source (article, paper,
+library) wrong.
 
 A chapter records an erratum right after the check that decides it::
 
@@ -10,11 +11,12 @@ A chapter records an erratum right after the check that decides it::
         decided_by="eq-fourier-density-cdf",
     )
 
-The deciding check must already have passed in this kernel, so an erratum always points at
-evidence that exists. The printed line is the stored record that the book's errata page reads back
+The deciding check must already have passed in this kernel, so an erratum always
+points at evidence that exists. The printed line is the stored record that the
+book's errata page reads back
 (:mod:`exderiv.ledger`)::
 
-    [erratum] Su 2024, kexue.fm/archives/10007 | the CDF formula of section 3 | says: ... |
+    [erratum] Su 2024, kexue.fm/archives/10007 | the CDF formula | says: ... |
     correct: ... | decided by: eq-fourier-density-cdf
 
 (one line when printed)
@@ -24,7 +26,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from exderiv.checks import FIELD_SEPARATOR, recorded_checks, validate_field, validate_label
+from exderiv.checks import (
+    FIELD_SEPARATOR,
+    recorded_checks,
+    validate_field,
+    validate_label,
+)
 
 __all__ = ["Erratum", "erratum", "recorded_errata"]
 
@@ -57,14 +64,18 @@ class Erratum:
 _errata: dict[tuple[str, str], Erratum] = {}
 
 
-def erratum(*, source: str, where: str, says: str, correct: str, decided_by: str) -> Erratum:
-    """Record and print an erratum of ``source``, decided by the check labelled ``decided_by``.
+def erratum(
+    *, source: str, where: str, says: str, correct: str, decided_by: str
+) -> Erratum:
+    """Record and print an erratum of ``source``, decided by the check labelled
+    ``decided_by``.
 
-    ``source`` names the source so that errata group by it ("Su 2024, kexue.fm/archives/10007",
-    "Ho et al. 2020", "diffusers 0.42 DDPMScheduler"); ``where`` says where in it; ``says`` what it
-    states; ``correct`` what holds instead. Raises ``ValueError`` when a field is empty or holds a
-    separator, and ``LookupError`` when no passing check with the label ``decided_by`` has been
-    recorded in this kernel yet.
+    ``source`` names the source so that errata group by it ("Su 2024,
+    kexue.fm/archives/10007", "Ho et al. 2020", "diffusers 0.42 DDPMScheduler");
+    ``where`` says where in it; ``says`` what it states; ``correct`` what holds
+    instead. Raises ``ValueError`` when a field is empty or holds a separator,
+    and ``LookupError`` when no passing check with the label ``decided_by`` has
+    been recorded in this kernel yet.
 
     Shown in: book/toolkit
     """
@@ -78,11 +89,14 @@ def erratum(*, source: str, where: str, says: str, correct: str, decided_by: str
     deciding = [r for r in recorded_checks() if r.label == decided_by]
     if not deciding:
         raise LookupError(
-            f"no check labelled {decided_by!r} has run in this kernel: record the erratum after "
+            f"no check labelled {decided_by!r} has run in this kernel: "
+            "record the erratum after "
             "the check that decides it"
         )
     if not all(r.passed for r in deciding):
-        raise LookupError(f"the check {decided_by!r} failed, so it decides nothing")
+        raise LookupError(
+            f"the check {decided_by!r} failed, so it decides nothing"
+        )
     record = Erratum(**fields)
     _errata[(record.source, record.where)] = record
     print(record.line())

@@ -1,10 +1,12 @@
 """Read the book's checks and errata back from the notebooks' stored outputs.
 
-The check helper and the errata helper print one line per record (:meth:`CheckRecord.line`,
-:meth:`Erratum.line`); the notebooks store those lines; this module parses them. The book's
-ledger page, errata page and chapter badges (``tools/sphinx_ext/ledger.py``) and the structure
-tests are built on :func:`read_chapter`, so what they show is what the chapters printed when their
-outputs were stored, never a hand-typed summary.
+The check helper and the errata helper print one line per record
+(:meth:`CheckRecord.line`,
+:meth:`Erratum.line`); the notebooks store those lines; this module parses
+them. The book's
+ledger page, errata page and chapter badges (``tools/sphinx_ext/ledger.py``) and
+the structure tests are built on :func:`read_chapter`, so what they show is what
+the chapters printed when their outputs were stored, never a hand-typed summary.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ __all__ = [
 ]
 
 EXECUTION_TIMES_FILE = "book/_execution_times.json"
-"""Seconds each chapter took when its outputs were stored (written by tools/refresh_outputs.py)."""
+"""Seconds each chapter took when its outputs were stored (written by
+tools/refresh_outputs.py)."""
 
 EQUATION_LABEL = re.compile(r"\$\$\s*\((eq-[a-z0-9-]+)\)")
 _CHECK_HEAD = re.compile(r"^\[(pass|FAIL)\] ([a-z0-9][a-z0-9-]*)$")
@@ -52,7 +55,8 @@ def _parse_wrong_list(text: str) -> list[WrongVersion]:
 def parse_check_line(line: str) -> CheckRecord | None:
     """The record a check printed, or None if ``line`` is not a check line.
 
-    Raises ``ValueError`` for a line that starts like a check line but is malformed.
+    Raises ``ValueError`` for a line that starts like a check line but is
+    malformed.
     """
     fields = line.rstrip("\n").split(FIELD_SEPARATOR)
     head = _CHECK_HEAD.match(fields[0])
@@ -69,11 +73,13 @@ def parse_check_line(line: str) -> CheckRecord | None:
                 break
         else:
             raise ValueError(f"unknown field {extra!r} in check line {line!r}")
-    return CheckRecord(head.group(2), fields[1], float(error), float(tol), tuple(wrong))
+    return CheckRecord(
+        head.group(2), fields[1], float(error), float(tol), tuple(wrong)
+    )
 
 
 def parse_erratum_line(line: str) -> Erratum | None:
-    """The erratum a chapter printed, or None if ``line`` is not an erratum line."""
+    """The erratum a chapter printed, or None if ``line`` is not one."""
     if not line.startswith("[erratum] "):
         return None
     fields = line.rstrip("\n").split(FIELD_SEPARATOR)
@@ -107,12 +113,15 @@ class ChapterLedger:
 
     def badge(self) -> str:
         status = "all passing" if self.all_passing else "NOT ALL PASSING"
-        errata = f"{len(self.errata)} erratum" if len(self.errata) == 1 else (
-            f"{len(self.errata)} errata"
+        errata = (
+            f"{len(self.errata)} erratum"
+            if len(self.errata) == 1
+            else (f"{len(self.errata)} errata")
         )
         return (
-            f"{len(self.equation_labels)} labelled equations, {len(self.checks)} checks, "
-            f"{status}; {self.wrong_versions_caught} wrong versions caught; {errata}"
+            f"{len(self.equation_labels)} labelled equations, "
+            f"{len(self.checks)} checks, {status}; "
+            f"{self.wrong_versions_caught} wrong versions caught; {errata}"
         )
 
 
@@ -122,7 +131,10 @@ def _stdout_lines(notebook) -> list[str]:
         if cell.cell_type != "code":
             continue
         for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream" and output.get("name") == "stdout":
+            if (
+                output.get("output_type") == "stream"
+                and output.get("name") == "stdout"
+            ):
                 lines += output.get("text", "").splitlines()
     return lines
 
@@ -142,11 +154,14 @@ def read_execution_times(root: Path) -> dict[str, float]:
 
 
 def read_chapter(path: Path, root: Path) -> ChapterLedger:
-    """Parse the stored outputs of the notebook at ``path`` (``root`` is the book's root)."""
+    """Parse the stored outputs of the notebook at ``path`` (``root``: the
+    book's root folder)."""
     path, root = Path(path), Path(root)
     notebook = nbformat.read(path, as_version=4)
     docname = path.relative_to(root).with_suffix("").as_posix()
-    markdown = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    markdown = "\n".join(
+        c.source for c in notebook.cells if c.cell_type == "markdown"
+    )
     labels = list(dict.fromkeys(EQUATION_LABEL.findall(markdown)))
     checks: dict[tuple[str, str], CheckRecord] = {}
     errata: dict[tuple[str, str], Erratum] = {}

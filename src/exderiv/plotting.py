@@ -1,4 +1,4 @@
-"""One plot style for the whole book, so figures look alike from chapter to chapter."""
+"""One plot style for the whole book: figures look alike in every chapter."""
 
 from __future__ import annotations
 
@@ -6,7 +6,15 @@ import matplotlib as mpl
 
 __all__ = ["BOOK_COLORS", "use_book_style"]
 
-BOOK_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf")
+BOOK_COLORS = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#17becf",
+)
 """Colour cycle (colour-blind-safe enough for two or three series per panel).
 
 Shown in: book/toolkit
@@ -14,7 +22,8 @@ Shown in: book/toolkit
 
 
 def use_book_style() -> None:
-    """Set matplotlib's rcParams to the book's style (sizes, grid, colours, PNG resolution).
+    """Set matplotlib's rcParams to the book's style (sizes, grid, colours, PNG
+    resolution).
 
     Shown in: book/toolkit
     """
@@ -33,7 +42,8 @@ def use_book_style() -> None:
             "legend.fontsize": 9,
             "legend.frameon": False,
             "axes.prop_cycle": mpl.cycler(color=list(BOOK_COLORS)),
-            # Text stays text in SVG and keeps PNG output byte-stable across runs.
+            # Text stays text in SVG and keeps PNG output byte-stable across
+            # runs.
             "svg.fonttype": "none",
             "path.simplify": False,
         }

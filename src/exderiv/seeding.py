@@ -17,7 +17,8 @@ def _validate_seed(seed: object) -> int:
 
 
 def torch_generator(seed: int) -> torch.Generator:
-    """A CPU ``torch.Generator`` seeded with ``seed``; pass it as ``generator=`` to samplers.
+    """A CPU ``torch.Generator`` seeded with ``seed``; pass it as
+    ``generator=`` to samplers.
 
     Shown in: book/toolkit
     """
