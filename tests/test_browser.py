@@ -232,7 +232,34 @@ def test_download_button_serves_the_notebook(server, browser, page_file):
     )
     assert href, "no download-as-notebook link on the page"
     response = page.request.get(href[0])
+    status, body = response.status, response.text()
     page.close()
-    assert response.ok, f"{href[0]}: HTTP {response.status}"
-    notebook = json.loads(response.text())
+    assert status == 200, f"{href[0]}: HTTP {status}"
+    notebook = json.loads(body)
     assert notebook["nbformat"] == 4 and notebook["cells"], "not a notebook"
+
+
+def test_ledger_counts_equal_the_records_in_the_notebooks(server, browser):
+    from exderiv.ledger import read_chapter
+
+    page = browser.new_page()
+    page.goto(f"{server}/book/ledger.html", wait_until="load")
+    rows = page.eval_on_selector_all(
+        "table.ledger-status tbody tr",
+        "rows => rows.map(r => [...r.cells].map(c => c.textContent.trim()))",
+    )
+    check_rows = page.locator("table.ledger-checks tbody tr").count()
+    page.goto(f"{server}/book/errata.html", wait_until="load")
+    errata_rows = page.locator("table.ledger-errata tbody tr").count()
+    page.close()
+
+    ledgers = [read_chapter(ROOT / f"{c}.ipynb", ROOT) for c in CHAPTERS]
+    expected = [
+        [c.title, str(len(c.equation_labels)), str(len(c.checks)),
+         str(c.wrong_versions_caught), str(len(c.errata))]
+        for c in ledgers
+    ]
+    assert [row[:5] for row in rows[:-1]] == expected
+    assert rows[-1][2] == str(sum(len(c.checks) for c in ledgers))
+    assert check_rows == sum(len(c.checks) for c in ledgers)
+    assert errata_rows == sum(len(c.errata) for c in ledgers)

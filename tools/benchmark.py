@@ -2,7 +2,7 @@
 
 Each notebook runs in its own child process (so peak memory is per chapter); the stored files are
 not modified. Prints a Markdown table: chapter, wall seconds, peak resident memory of the kernel.
-The budget is 60 s per chapter on 2 CPU cores; this is a measurement, not a test.
+The budget is 40 s per chapter on 2 CPU cores; this is a measurement, not a test.
 
 Usage: python tools/benchmark.py [book/part/chapter.ipynb ...]   (default: every chapter)
 """
@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BUDGET_S = 60.0
+BUDGET_S = 40
 
 
 def run_one(path: Path) -> None:
@@ -56,7 +56,7 @@ def main() -> int:
     for path in notebooks:
         if path.suffix != ".ipynb" or not path.is_file():
             parser.error(f"not a notebook file: {path}")
-    print("| chapter | wall s | peak memory MiB | within 60 s |")
+    print(f"| chapter | wall s | peak memory MiB | within {BUDGET_S} s |")
     print("| --- | ---: | ---: | :---: |")
     total = 0.0
     for path in notebooks:
