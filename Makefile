@@ -8,7 +8,7 @@ test:
 	bash tools/run_tests.sh
 
 lab:
-	bash tools/setup_env.sh && .venv/bin/jupyter lab book/
+	bash tools/setup_env.sh && JUPYTER_CONFIG_PATH=tools/jupyter .venv/bin/jupyter lab
 
 # make refresh NB=book/geometry/hubness.ipynb   (default: every chapter)
 refresh:

@@ -96,7 +96,8 @@ HORIZONTAL_OVERFLOW = r"""() => {
     const found = [];
     const root = document.documentElement;
     if (root.scrollWidth > root.clientWidth + 1) found.push(`page ${root.scrollWidth}px`);
-    for (const box of document.querySelectorAll('article pre, article .pst-scrollable-table-container')) {
+    const boxes = 'article pre, article .pst-scrollable-table-container';
+    for (const box of document.querySelectorAll(boxes)) {
         if (box.scrollWidth > box.clientWidth + 1) {
             found.push(`${box.tagName} ${box.scrollWidth}>${box.clientWidth}: ` +
                        box.textContent.trim().slice(0, 80));
