@@ -49,7 +49,10 @@ def toc_files() -> list[str]:
 
 
 def chapter_notebooks() -> list[Path]:
-    return sorted(p for p in BOOK.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    return sorted(
+        p for p in BOOK.rglob("*.ipynb")
+        if ".ipynb_checkpoints" not in p.parts and not p.name.startswith(".")
+    )
 
 
 def chapter_id(path: Path) -> str:
