@@ -148,8 +148,12 @@ def sanitize_patterns() -> list[tuple[str, str]]:
 
 
 def comparable_outputs(cell, patterns) -> list[tuple[str, str]]:
-    """The cell's outputs as nbval compares them: text per stream or MIME type, sanitised."""
+    """The cell's outputs as nbval compares them: streams merged by name (as nbval does, so that
+    how often a progress bar redrew does not count), text per stream or MIME type, sanitised."""
+    import copy
     import re
+
+    from nbval.plugin import coalesce_streams
 
     def clean(text):
         for regex, replacement in patterns:
@@ -157,7 +161,7 @@ def comparable_outputs(cell, patterns) -> list[tuple[str, str]]:
         return text
 
     compared = []
-    for output in cell.get("outputs", []):
+    for output in coalesce_streams(copy.deepcopy(cell.get("outputs", []))):
         if output.output_type == "stream":
             compared.append((output.name, clean(output.text)))
         for key, value in output.get("data", {}).items():
