@@ -141,6 +141,15 @@ class TestWrongVersions:
         assert list(table["catches"]) == ["sign (err 1.0e+00)", ""]
 
 
+class TestResolution:
+    def test_float32_inputs_cannot_carry_a_float64_tolerance(self):
+        x = torch.tensor([0.1, 0.2])  # float32
+        with pytest.raises(ValueError, match="round-off"):
+            exderiv.check_close("eq-demo", "float32", x, x, 1e-12)
+        exderiv.check_close("eq-demo", "float32 at its own resolution", x, x, 1e-6)
+        exderiv.check_close("eq-demo", "float64", x.double(), x.double(), 1e-15)
+
+
 class TestErrata:
     def test_erratum_needs_a_passing_deciding_check(self, capsys):
         with pytest.raises(LookupError, match="no check labelled"):

@@ -175,6 +175,32 @@ def _as_float64_tensor(value: object, what: str) -> torch.Tensor:
     return torch.from_numpy(array.astype(np.float64))
 
 
+def _round_off(value: object) -> float:
+    """The relative round-off of the value's floating type (0 for integers):
+    a float32 tensor resolves only about 1e-7 of its size."""
+    if isinstance(value, torch.Tensor):
+        dtype = value.dtype
+        return torch.finfo(dtype).eps if dtype.is_floating_point else 0.0
+    array = np.asarray(value)
+    if np.issubdtype(array.dtype, np.floating):
+        return float(np.finfo(array.dtype).eps)
+    return 0.0
+
+
+def _check_resolution(actual, expected, actual_t, tol, relative) -> None:
+    """Refuse a tolerance finer than a low-precision input can resolve."""
+    round_off = max(_round_off(actual), _round_off(expected))
+    if round_off <= np.finfo(np.float64).eps:
+        return
+    scale = 1.0 if relative else float(actual_t.abs().max())
+    if tol < round_off * scale:
+        raise ValueError(
+            f"tol {format_number(tol)} is below the round-off of the inputs "
+            f"({format_number(round_off)} relative, e.g. float32): compute "
+            "in float64, or justify a tolerance above that round-off"
+        )
+
+
 def validate_field(value: object, what: str, forbidden: str = "|\n") -> str:
     """A non-empty one-line text without the printed line's separators."""
     if not isinstance(value, str) or not value.strip():
@@ -403,6 +429,7 @@ def check_close(
     claim = validate_field(claim, "claim")
     actual_t = _as_float64_tensor(actual, "actual")
     error = _max_difference(actual_t, expected, relative)
+    _check_resolution(actual, expected, actual_t, _validated_tol(tol), relative)
     versions = _wrong_errors(
         wrong, lambda value: _max_difference(actual_t, value, relative)
     )

@@ -1,4 +1,4 @@
-"""Data sets that need no download: generated toys, and the digits that scikit-learn ships."""
+"""Data sets that need no download: generated toys and scikit-learn's digits."""
 
 from __future__ import annotations
 
