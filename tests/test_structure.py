@@ -210,3 +210,10 @@ def test_required_values_are_glued(notebook_path, notebook):
         for output in cell.outputs
     }
     assert required - glued == set()
+
+
+def test_the_intro_quotes_a_check_line_that_a_chapter_really_printed():
+    intro = (BOOK / "intro.md").read_text()
+    quoted = re.search(r"```text\n(\[pass\] [^\n]+)\n```", intro).group(1)
+    printed = "".join(stream_text(nbformat.read(p, as_version=4)) for p in NOTEBOOKS)
+    assert quoted in printed.splitlines(), "the intro's example check line is out of date"
