@@ -236,6 +236,7 @@ def refresh(path: Path, variants: dict[str, dict[str, str]] = CPU_VARIANTS) -> f
                     f"stored outputs would depend on the CPU; under {name!r}:\n  "
                     + "\n  ".join(differences)
                 )
+        os.chmod(native_file, path.stat().st_mode)  # mkstemp made it private
         os.replace(native_file, path)
     finally:
         for file in [native_file, *variant_files.values()]:
