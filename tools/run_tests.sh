@@ -29,7 +29,8 @@ stage "lint (ruff)" ruff check .
 stage "package and structure tests" \
     python -m pytest -p no:cacheprovider -m "not browser and not jupyterlab" tests
 nbval=(python -m pytest -p no:cacheprovider --nbval --nbval-current-env
-       --nbval-sanitize-with tests/nbval_sanitize.cfg -n 2 --dist loadfile book)
+       --nbval-sanitize-with tests/nbval_sanitize.cfg -n 2 --dist loadfile
+       --ignore-glob="*/.refresh-*" book)
 stage "notebooks against their stored outputs (nbval)" "${nbval[@]}"
 # A reader's CPU is not this one: the stored outputs must also hold under other arithmetic
 # kernels. Without SIMD in torch, MKL's compatible code path and OpenBLAS's oldest kernels,
