@@ -25,7 +25,6 @@ Needs the project's .venv (`bash tools/setup_env.sh`) and Debian's chromium at /
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import time
@@ -35,6 +34,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from test_browser import CHROMIUM, CHROMIUM_FLAGS  # no background traffic of its own
 
 pytestmark = pytest.mark.jupyterlab
 
@@ -43,16 +43,6 @@ VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 JUPYTER_CONFIG = ROOT / "tools" / "jupyter"
 CHAPTER = "book/geometry/hubness.ipynb"
 SCREENSHOT = ROOT / "_build" / "screenshots" / "jupyterlab__geometry__hubness.png"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# The same flags as tests/test_browser.py: no background traffic of Chromium's own.
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 THROWAWAY_DIRS = (
     "JUPYTER_CONFIG_DIR",
     "JUPYTERLAB_SETTINGS_DIR",
