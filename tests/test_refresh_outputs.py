@@ -1,5 +1,6 @@
 """The refresh tool never loses a notebook, refuses CPU-dependent outputs, stores no timestamps."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -54,13 +55,24 @@ def test_outputs_that_depend_on_the_cpu_kernels_are_refused(tmp_path):
 
 def test_refreshing_twice_changes_nothing_and_stores_no_timestamps(tmp_path):
     notebook = tmp_path / "steady.ipynb"
-    write_notebook(notebook, "import numpy as np\nprint(np.arange(4).sum())", "2 ** 10")
+    write_notebook(
+        notebook,
+        "import numpy as np\nprint(np.arange(4).sum())",
+        "2 ** 10",
+        "import time\nimport exderiv\n"
+        "for _ in exderiv.progress(range(8), 'waiting'):\n    time.sleep(0.2)\n"
+        "for i in range(3):\n    print(i, flush=True)\n    time.sleep(0.3)",
+    )
     assert run_tool(notebook).returncode == 0
     first = notebook.read_bytes()
     assert run_tool(notebook).returncode == 0
     assert notebook.read_bytes() == first
     cells = nbformat.read(notebook, as_version=4).cells
     assert all("execution" not in cell.metadata for cell in cells)
+    # One output per stream, carriage returns applied: the bar's final state only.
+    streams = {o.name: o.text for o in cells[2].outputs}
+    assert streams["stdout"] == "0\n1\n2\n"
+    assert re.fullmatch(r"waiting: 100%\|#+\| 8/8\n", streams["stderr"]), streams
 
 
 def test_missing_file_is_reported(tmp_path):

@@ -116,6 +116,9 @@ def execute(path: Path) -> nbformat.NotebookNode:
         timeout=CELL_TIMEOUT_S,
         kernel_name="python3",
         record_timing=False,
+        # One output per stream, carriage returns applied: how the kernel happened to split the
+        # text (timing) and how often a progress bar redrew leave no trace in the stored file.
+        coalesce_streams=True,
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
