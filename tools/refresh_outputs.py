@@ -9,10 +9,10 @@ digit that depends on the CPU would fail nbval on a reader's machine, so it is r
 the differing cells listed. A failed, refused or interrupted run leaves the stored notebook exactly
 as it was (the replacement is atomic, via a temporary file in the same folder).
 
-The stored notebook carries no volatile metadata (no execution timestamps), so refreshing an
-unchanged chapter leaves ``git diff`` empty. Each chapter's execution time goes to
-``book/_execution_times.json`` (whole seconds), rewritten only when it moves by more than
-``TIME_CHANGE_TO_RECORD``, and read by the book's ledger page.
+The stored notebook carries no volatile metadata (no execution timestamps) and its streams are
+coalesced with carriage returns applied, so refreshing an unchanged chapter leaves its
+``git diff`` empty. Each chapter's native execution time goes to ``book/_execution_times.json``
+(whole seconds; the one file a refresh always rewrites), read by the book's ledger page.
 
 At most ``EXDERIV_EXECUTION_SLOTS`` (default: the number of CPU cores) executions run at once on
 the machine, across all concurrent invocations of this tool, through lock files in the temporary
@@ -43,7 +43,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SANITIZER = ROOT / "tests" / "nbval_sanitize.cfg"
 TIMES_FILE = ROOT / "book" / "_execution_times.json"
 CELL_TIMEOUT_S = 300
-TIME_CHANGE_TO_RECORD = 0.25
 
 # Settings under which stored outputs must not change. torch picks its SIMD kernels with
 # ATEN_CPU_CAPABILITY, MKL its code path with MKL_CBWR, OpenBLAS its kernels with
@@ -201,10 +200,8 @@ def record_time(path: Path, seconds: float) -> None:
     with open(Path(tempfile.gettempdir()) / "exderiv-execution-times.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # several refreshes may finish at once
         times = json.loads(TIMES_FILE.read_text()) if TIMES_FILE.exists() else {}
-        old = times.get(docname)
-        if old is None or abs(seconds - old) > TIME_CHANGE_TO_RECORD * old:
-            times[docname] = round(seconds)
-            TIMES_FILE.write_text(json.dumps(dict(sorted(times.items())), indent=1) + "\n")
+        times[docname] = round(seconds)
+        TIMES_FILE.write_text(json.dumps(dict(sorted(times.items())), indent=1) + "\n")
 
 
 def refresh(path: Path, variants: dict[str, dict[str, str]] = CPU_VARIANTS) -> float:
