@@ -7,12 +7,11 @@ import nbformat
 import pytest
 import yaml
 
-from exderiv.ledger import read_chapter
+from exderiv.ledger import EQUATION_LABEL, read_chapter
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 
-EQUATION_LABEL = re.compile(r"\$\$\s*\((eq-[a-z0-9-]+)\)")
 PASS_LINE = re.compile(r"^\[pass\] (\S+) \| ", re.MULTILINE)
 FAIL_LINE = re.compile(r"^\[FAIL\] ", re.MULTILINE)
 MAX_CODE_CELL_LINES = 30  # one idea per cell, within one screen
