@@ -44,6 +44,9 @@ REQUIRED_GLUE = {
     "diffusion/rectified-flow": {
         "straightness_1rf", "straightness_2rf", "mmd_1step_1rf", "mmd_1step_2rf",
     },
+    "vision/segmentation-metrics": {"segmentation_vs_torchmetrics_max_error"},
+    "losses/bias": {"bias_grad_after_batchnorm"},
+    "appendix/venus-transit": {"next_transit_year", "transit_gaps"},
 }
 
 
