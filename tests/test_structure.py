@@ -47,6 +47,7 @@ REQUIRED_GLUE = {
     "vision/segmentation-metrics": {"segmentation_vs_torchmetrics_max_error"},
     "losses/bias": {"bias_grad_after_batchnorm"},
     "appendix/venus-transit": {"next_transit_year", "transit_gaps"},
+    "densities/generative-modelling": {"forward_kl_sigma", "reverse_kl_sigma", "mixture_sigma"},
 }
 
 
