@@ -48,6 +48,9 @@ REQUIRED_GLUE = {
     "losses/bias": {"bias_grad_after_batchnorm"},
     "appendix/venus-transit": {"next_transit_year", "transit_gaps"},
     "densities/generative-modelling": {"forward_kl_sigma", "reverse_kl_sigma", "mixture_sigma"},
+    "vision/dilated-convolution": {"gridding_hole_fraction_same_rate", "gridding_hole_fraction_hybrid"},
+    "vision/receptive-field": {"rf_alexnet", "rf_vgg16", "rf_resnet18", "rf_resnet50"},
+    "tokenisation/viterbi-sampling": {"first_rule_tv"},
 }
 
 
