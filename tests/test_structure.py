@@ -51,6 +51,8 @@ REQUIRED_GLUE = {
     "vision/dilated-convolution": {"gridding_hole_fraction_same_rate", "gridding_hole_fraction_hybrid"},
     "vision/receptive-field": {"rf_alexnet", "rf_vgg16", "rf_resnet18", "rf_resnet50"},
     "tokenisation/viterbi-sampling": {"first_rule_tv"},
+    "densities/reparameterization": {"gumbel_max_pvalue", "grad_variance_ratio_score_over_reparam"},
+    "densities/autoregressive-models": {"nll_independent", "nll_fvsbn", "nll_nade"},
 }
 
 
