@@ -53,6 +53,8 @@ REQUIRED_GLUE = {
     "tokenisation/viterbi-sampling": {"first_rule_tv"},
     "densities/reparameterization": {"gumbel_max_pvalue", "grad_variance_ratio_score_over_reparam"},
     "densities/autoregressive-models": {"nll_independent", "nll_fvsbn", "nll_nade"},
+    "engineering/self-supervised": {"infonce_bound", "true_mutual_information", "log_batch_size"},
+    "densities/energy-models": {"langevin_pvalue", "ebm_mmd", "ebm_mmd_baseline"},
 }
 
 
