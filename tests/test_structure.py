@@ -55,6 +55,11 @@ REQUIRED_GLUE = {
     "densities/autoregressive-models": {"nll_independent", "nll_fvsbn", "nll_nade"},
     "engineering/self-supervised": {"infonce_bound", "true_mutual_information", "log_batch_size"},
     "densities/energy-models": {"langevin_pvalue", "ebm_mmd", "ebm_mmd_baseline"},
+    "losses/smoothing": {"f1_cross_entropy", "f1_smooth"},
+    "losses/train-accuracy": {"b_cross_entropy", "b_hinge_low", "b_hinge_high", "b_accuracy_low", "b_accuracy_high"},
+    "losses/emo-loss": {"emo_vs_pot_max_error"},
+    "densities/discrete-distributions": {"gumbel_softmax_max_error"},
+    "tokenisation/large-vocab-continuation": {"continuation_error_cut_inside", "continuation_error_fixed"},
 }
 
 
