@@ -60,6 +60,7 @@ REQUIRED_GLUE = {
     "losses/emo-loss": {"emo_vs_pot_max_error"},
     "densities/discrete-distributions": {"gumbel_softmax_max_error"},
     "tokenisation/large-vocab-continuation": {"continuation_error_cut_inside", "continuation_error_fixed"},
+    "densities/gan-dynamics": {"radius_growth_simultaneous", "radius_final_penalty"},
 }
 
 
