@@ -61,6 +61,8 @@ REQUIRED_GLUE = {
     "densities/discrete-distributions": {"gumbel_softmax_max_error"},
     "tokenisation/large-vocab-continuation": {"continuation_error_cut_inside", "continuation_error_fixed"},
     "densities/gan-dynamics": {"radius_growth_simultaneous", "radius_final_penalty"},
+    "losses/activations": {"gelu_tanh_max_error", "gelu_tanh_max_error_at", "gelu_sigmoid_max_error"},
+    "losses/multilabel-n-m": {"m2_reduction_error"},
 }
 
 
