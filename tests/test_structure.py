@@ -63,6 +63,9 @@ REQUIRED_GLUE = {
     "densities/gan-dynamics": {"radius_growth_simultaneous", "radius_final_penalty"},
     "losses/activations": {"gelu_tanh_max_error", "gelu_tanh_max_error_at", "gelu_sigmoid_max_error"},
     "losses/multilabel-n-m": {"m2_reduction_error"},
+    "engineering/model-internals-and-ema": {"ema_vs_torch_max_error"},
+    "engineering/data-parallel": {"ddp_max_param_diff", "ddp_mismatch_param_diff"},
+    "engineering/api-export-decorators": {"mutants_caught"},
 }
 
 
