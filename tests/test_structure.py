@@ -48,7 +48,9 @@ REQUIRED_GLUE = {
     "losses/bias": {"bias_grad_after_batchnorm"},
     "appendix/venus-transit": {"next_transit_year", "transit_gaps"},
     "densities/generative-modelling": {"forward_kl_sigma", "reverse_kl_sigma", "mixture_sigma"},
-    "vision/dilated-convolution": {"gridding_hole_fraction_same_rate", "gridding_hole_fraction_hybrid"},
+    "vision/dilated-convolution": {
+        "gridding_hole_fraction_same_rate", "gridding_hole_fraction_hybrid",
+    },
     "vision/receptive-field": {"rf_alexnet", "rf_vgg16", "rf_resnet18", "rf_resnet50"},
     "tokenisation/viterbi-sampling": {"first_rule_tv"},
     "densities/reparameterization": {"gumbel_max_pvalue", "grad_variance_ratio_score_over_reparam"},
@@ -56,12 +58,18 @@ REQUIRED_GLUE = {
     "engineering/self-supervised": {"infonce_bound", "true_mutual_information", "log_batch_size"},
     "densities/energy-models": {"langevin_pvalue", "ebm_mmd", "ebm_mmd_baseline"},
     "losses/smoothing": {"f1_cross_entropy", "f1_smooth"},
-    "losses/train-accuracy": {"b_cross_entropy", "b_hinge_low", "b_hinge_high", "b_accuracy_low", "b_accuracy_high"},
+    "losses/train-accuracy": {
+        "b_cross_entropy", "b_hinge_low", "b_hinge_high", "b_accuracy_low", "b_accuracy_high",
+    },
     "losses/emo-loss": {"emo_vs_pot_max_error"},
     "densities/discrete-distributions": {"gumbel_softmax_max_error"},
-    "tokenisation/large-vocab-continuation": {"continuation_error_cut_inside", "continuation_error_fixed"},
+    "tokenisation/large-vocab-continuation": {
+        "continuation_error_cut_inside", "continuation_error_fixed",
+    },
     "densities/gan-dynamics": {"radius_growth_simultaneous", "radius_final_penalty"},
-    "losses/activations": {"gelu_tanh_max_error", "gelu_tanh_max_error_at", "gelu_sigmoid_max_error"},
+    "losses/activations": {
+        "gelu_tanh_max_error", "gelu_tanh_max_error_at", "gelu_sigmoid_max_error",
+    },
     "losses/multilabel-n-m": {"m2_reduction_error"},
     "engineering/model-internals-and-ema": {"ema_vs_torch_max_error"},
     "engineering/data-parallel": {"ddp_max_param_diff", "ddp_mismatch_param_diff"},
@@ -227,6 +235,15 @@ def test_figures_have_images_and_plot_cells_echo_nothing(notebook):
             if o.output_type == "execute_result"
         ]
         assert not any(re.search(r"<matplotlib\.|^Text\(", e) for e in echoed), cell.source[:80]
+
+
+def test_no_control_characters_in_cells(notebook):
+    """A generator script that writes "\\theta" without a raw string stores a tab and "heta";
+    "\\frac" becomes a form feed. The page then shows broken mathematics that no TeX check sees."""
+    control = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\t]")
+    for cell in notebook.cells:
+        match = control.search(cell.source)
+        assert not match, f"control character {match.group()!r} in: {cell.source[:80]!r}"
 
 
 def test_no_widget_state(notebook):
