@@ -4,7 +4,10 @@ Each notebook runs in its own child process (so peak memory is per chapter); the
 not modified. Prints a Markdown table: chapter, wall seconds, peak resident memory of the kernel.
 The budget is 40 s per chapter on 2 CPU cores; this is a measurement, not a test.
 
-Usage: python tools/benchmark.py [book/part/chapter.ipynb ...]   (default: every chapter)
+Usage: python tools/benchmark.py [--record] [book/part/chapter.ipynb ...]   (default: every chapter)
+
+``--record`` writes each measured time to ``book/_execution_times.json`` (the ledger's column), for
+times taken on a quiet machine rather than during a busy refresh.
 """
 
 from __future__ import annotations
@@ -44,15 +47,25 @@ def measure(path: Path) -> tuple[float, float]:
     return seconds, json.loads(result.stdout.strip().splitlines()[-1])["peak_mib"]
 
 
+def record_time(path: Path, seconds: float) -> None:
+    sys.path.insert(0, str(ROOT / "tools"))
+    from refresh_outputs import record_time as record
+
+    record(path, seconds)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--record", action="store_true",
+                        help="store the times in book/_execution_times.json")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         run_one(args.one)
         return 0
-    notebooks = args.notebooks or sorted((ROOT / "book").rglob("*.ipynb"))
+    notebooks = args.notebooks or sorted(
+        p for p in (ROOT / "book").rglob("*.ipynb") if not p.name.startswith(".refresh-"))
     for path in notebooks:
         if path.suffix != ".ipynb" or not path.is_file():
             parser.error(f"not a notebook file: {path}")
@@ -62,6 +75,8 @@ def main() -> int:
     for path in notebooks:
         seconds, peak = measure(path)
         total += seconds
+        if args.record:
+            record_time(path, seconds)
         name = path.resolve().relative_to(ROOT / "book").with_suffix("")
         print(f"| {name} | {seconds:.1f} | {peak:.0f} | {'yes' if seconds <= BUDGET_S else 'NO'} |",
               flush=True)
