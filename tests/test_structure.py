@@ -74,6 +74,7 @@ REQUIRED_GLUE = {
     "engineering/model-internals-and-ema": {"ema_vs_torch_max_error"},
     "engineering/data-parallel": {"ddp_max_param_diff", "ddp_mismatch_param_diff"},
     "engineering/api-export-decorators": {"mutants_caught"},
+    "tokenisation/perfect-sampling": {"perfect_rule_tv", "sentencepiece_tv"},
 }
 
 
