@@ -75,6 +75,9 @@ REQUIRED_GLUE = {
     "engineering/data-parallel": {"ddp_max_param_diff", "ddp_mismatch_param_diff"},
     "engineering/api-export-decorators": {"mutants_caught"},
     "tokenisation/perfect-sampling": {"perfect_rule_tv", "sentencepiece_tv"},
+    "sequences/relative-position-defect": {
+        "probe_accuracy_relative_only", "probe_accuracy_fixed", "probe_accuracy_chance",
+    },
 }
 
 
