@@ -78,6 +78,7 @@ REQUIRED_GLUE = {
     "sequences/relative-position-defect": {
         "probe_accuracy_relative_only", "probe_accuracy_fixed", "probe_accuracy_chance",
     },
+    "sequences/rope": {"rope_peer_max_error"},
 }
 
 
