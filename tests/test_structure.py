@@ -79,6 +79,9 @@ REQUIRED_GLUE = {
         "probe_accuracy_relative_only", "probe_accuracy_fixed", "probe_accuracy_chance",
     },
     "sequences/rope": {"rope_peer_max_error"},
+    "sequences/position-encodings": {
+        "pe_t5_mismatches", "pe_acc_sinusoidal_64", "pe_acc_shaw_64", "pe_acc_t5_64",
+    },
 }
 
 
