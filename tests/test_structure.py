@@ -82,6 +82,7 @@ REQUIRED_GLUE = {
     "sequences/position-encodings": {
         "pe_t5_mismatches", "pe_acc_sinusoidal_64", "pe_acc_shaw_64", "pe_acc_t5_64",
     },
+    "sequences/on-lstm": {"onlstm_depth_correlation", "onlstm_perplexity", "lstm_perplexity"},
 }
 
 
