@@ -83,6 +83,9 @@ REQUIRED_GLUE = {
         "pe_t5_mismatches", "pe_acc_sinusoidal_64", "pe_acc_shaw_64", "pe_acc_t5_64",
     },
     "sequences/on-lstm": {"onlstm_depth_correlation", "onlstm_perplexity", "lstm_perplexity"},
+    "sequences/ladder-side-tuning": {
+        "lst_trainable_fraction", "lst_peak_memory_ratio", "acc_full", "acc_adapter", "acc_lst",
+    },
 }
 
 
