@@ -86,6 +86,7 @@ REQUIRED_GLUE = {
     "sequences/ladder-side-tuning": {
         "lst_trainable_fraction", "lst_peak_memory_ratio", "acc_full", "acc_adapter", "acc_lst",
     },
+    "sequences/dgcnn-extraction": {"dgcnn_f1"},
 }
 
 
