@@ -238,6 +238,22 @@ def test_bibliography_label_prefixes_are_unique_across_chapters():
     assert {p: c for p, c in prefixes.items() if len(c) > 1} == {}
 
 
+def test_every_bibliography_entry_is_cited():
+    """references.bib holds what the chapters cite and nothing else (chapters cite
+    `<slug>-<key>`; the pages in book/*.md cite `<key>`)."""
+    text = "\n".join(markdown_of(nbformat.read(path, as_version=4)) for path in NOTEBOOKS)
+    text += "\n".join(page.read_text() for page in (ROOT / "book").glob("*.md"))
+    cited = {
+        key.strip()
+        for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", text)
+        for key in group.split(",")
+    }
+    entries = re.findall(r"^@\w+\{([^,\s]+),", (ROOT / "references.bib").read_text(), re.MULTILINE)
+    assert len(entries) == len(set(entries)), "a key appears twice in references.bib"
+    uncited = [key for key in entries if not any(c == key or c.endswith("-" + key) for c in cited)]
+    assert uncited == [], f"entries no chapter cites: {uncited}"
+
+
 def test_figures_have_images_and_plot_cells_echo_nothing(notebook):
     for cell in code_cells(notebook):
         if "figure" in cell.metadata.get("mystnb", {}):
