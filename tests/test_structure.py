@@ -16,7 +16,6 @@ PASS_LINE = re.compile(r"^\[pass\] (\S+) \| ", re.MULTILINE)
 FAIL_LINE = re.compile(r"^\[FAIL\] ", re.MULTILINE)
 MAX_CODE_CELL_LINES = 30  # one idea per cell, within one screen
 
-# Values the issues ask the chapters to glue, so that prose and closing notes can quote them.
 # Chapters whose source is an unsigned excerpt from the article aggregator (BOOK_PLAN: "the
 # aggregator's article"): there is no author to cite, so they cite the literature they rebuild.
 AGGREGATOR_SOURCED = {
@@ -25,6 +24,7 @@ AGGREGATOR_SOURCED = {
     "self-supervised",
 }
 
+# Values the issues ask the chapters to glue, so that prose and closing notes can quote them.
 REQUIRED_GLUE = {
     "geometry/hubness": {
         "skew_uniform_d3", "skew_uniform_d20", "skew_uniform_d100",
