@@ -291,6 +291,98 @@ class TestMMD:
             exderiv.gaussian_kernel_mmd2(torch.full((3, 2), float("nan")), x, 1.0)
 
 
+
+class TestPearsonChiSquare:
+    def test_hand_computed_value(self):
+        # n = 60, expected 12, 18, 30: 4/12 + 4/18 + 0 = 5/9, 2 dof
+        statistic, dof = exderiv.pearson_chi_square([10, 20, 30], [0.2, 0.3, 0.5])
+        assert statistic == pytest.approx(5 / 9, rel=1e-14) and dof == 2
+
+    def test_mapping_form_equals_array_form(self):
+        law = {"a": 0.2, "b": 0.3, "c": 0.5}
+        assert exderiv.pearson_chi_square({"c": 30, "a": 10, "b": 20}, law) == (
+            exderiv.pearson_chi_square([10, 20, 30], [0.2, 0.3, 0.5]))
+        # a category of the law that was never observed is a cell with O = 0
+        statistic, dof = exderiv.pearson_chi_square({"a": 12, "b": 18}, law)
+        assert statistic == pytest.approx(30.0) and dof == 2
+
+    def test_pooling_rule(self):
+        law = {"a": 0.5, "b": 0.45, "c": 0.03, "d": 0.02}
+        counts = {"a": 48, "b": 44, "c": 6, "d": 2}
+        # c and d are expected 3 and 2 times (< 5): one cell, O = 8, E = 5
+        pooled = exderiv.pearson_chi_square(counts, law, pool_below=5)
+        assert pooled[0] == pytest.approx(4 / 50 + 1 / 45 + 9 / 5) and pooled[1] == 2
+        unpooled = exderiv.pearson_chi_square(counts, law)
+        assert unpooled[0] == pytest.approx(4 / 50 + 1 / 45 + 9 / 3 + 0) and unpooled[1] == 3
+        # n = 64, expected 32, 24, 4, 2, 2: a cell expected exactly
+        # pool_below times stays on its own, the smaller ones share one cell
+        dyadic = [0.5, 0.375, 1 / 16, 1 / 32, 1 / 32]
+        sample = [30, 25, 5, 3, 1]
+        assert exderiv.pearson_chi_square(sample, dyadic, pool_below=4)[1] == 3
+        assert exderiv.pearson_chi_square(sample, dyadic, pool_below=4.5)[1] == 2
+        statistic, _ = exderiv.pearson_chi_square(sample, dyadic, pool_below=4)
+        assert statistic == pytest.approx(4 / 32 + 1 / 24 + 1 / 4 + 0 / 4)
+
+    def test_degrees_of_freedom(self):
+        # leading axes are independent samples: statistics and dof add up
+        counts = torch.tensor([[10, 20, 30], [5, 5, 0]])
+        probs = torch.tensor([[0.2, 0.3, 0.5], [0.5, 0.5, 0.0]], dtype=torch.float64)
+        statistic, dof = exderiv.pearson_chi_square(counts, probs)
+        # row 2: its zero-probability cell was not observed and is left out
+        assert dof == 2 + 1 and statistic == pytest.approx(5 / 9)
+        assert exderiv.pearson_chi_square([7], [1.0]) == (0.0, 0)
+
+    @pytest.mark.parametrize("pool_below", [None, 5])
+    def test_samples_outside_the_support_make_the_statistic_large(self, pool_below):
+        law = {"a": 0.5, "b": 0.49, "c": 0.01}
+        inside = {"a": 500, "b": 490, "c": 10}
+        base, base_dof = exderiv.pearson_chi_square(inside, law, pool_below=pool_below)
+        # one sample of a category the law does not have: its own cell, never pooled
+        statistic, dof = exderiv.pearson_chi_square(
+            {**inside, "z": 1}, law, pool_below=pool_below)
+        n = 1001
+        assert statistic > 1 / (2 * n * 1e-9) and math.isfinite(statistic)
+        assert dof == base_dof + 1 and base < 1
+        # the same for a listed category of probability 0, in the array form
+        statistic, _ = exderiv.pearson_chi_square([500, 490, 10, 1], [0.5, 0.49, 0.01, 0.0])
+        assert statistic > 1 / (2 * n * 1e-9)
+
+    def test_agrees_with_scipy(self):
+        from scipy import stats
+
+        gen = exderiv.numpy_generator(0)
+        for k in (2, 5, 16):
+            probs = gen.dirichlet(np.ones(k))
+            counts = gen.multinomial(1000, probs)
+            statistic, dof = exderiv.pearson_chi_square(counts, probs)
+            reference = stats.chisquare(counts, 1000 * probs)
+            assert statistic == pytest.approx(reference.statistic, rel=1e-12)
+            assert stats.chi2.sf(statistic, dof) == pytest.approx(reference.pvalue, rel=1e-9)
+
+    @pytest.mark.parametrize(("observed", "probabilities", "message"), [
+        ([3, -1], [0.5, 0.5], "negative counts"),
+        ([3, 1], [0.5, 0.6], "sum to 1 within 1e-09"),
+        ([3, 1, 2], [0.5, 0.5], "differ in shape"),
+        ([0, 0], [0.5, 0.5], "empty sample"),
+        ([], [], "at least one cell"),
+        ([3, float("nan")], [0.5, 0.5], "NaN"),
+        ([3, 1], [float("nan"), 0.5], "NaN"),
+        ([3, 1], [1.5, -0.5], "negative values"),
+        ([3, 1.5], [0.5, 0.5], "whole numbers"),
+        ({"a": 3}, [1.0], "both be mappings"),
+        ({"a": 3}, {}, "empty law"),
+        (["a", "b"], [0.5, 0.5], "real numbers"),
+    ])
+    def test_bad_input_is_a_clear_error(self, observed, probabilities, message):
+        with pytest.raises(ValueError, match=message):
+            exderiv.pearson_chi_square(observed, probabilities)
+
+    @pytest.mark.parametrize("pool_below", [0, -1.0, float("nan"), "5"])
+    def test_bad_pool_below(self, pool_below):
+        with pytest.raises(ValueError, match="pool_below"):
+            exderiv.pearson_chi_square([3, 1], [0.5, 0.5], pool_below=pool_below)
+
+
 class TestModelsAndData:
     def test_time_conditioned_mlp_shapes_and_errors(self):
         net = exderiv.TimeConditionedMLP(dim=3, hidden=16, depth=2)

@@ -30,7 +30,7 @@ from exderiv.diffusion import (
     train_ring_ddpm,
 )
 from exderiv.errata import Erratum, erratum, recorded_errata
-from exderiv.metrics import gaussian_kernel_mmd2
+from exderiv.metrics import gaussian_kernel_mmd2, pearson_chi_square
 from exderiv.models import TimeConditionedMLP, seeded_init_
 from exderiv.plotting import BOOK_COLORS, use_book_style
 from exderiv.progress import progress
@@ -57,6 +57,7 @@ __all__ = [
     "gaussian_kernel_mmd2",
     "linear_schedule",
     "numpy_generator",
+    "pearson_chi_square",
     "progress",
     "recorded_checks",
     "recorded_errata",
