@@ -394,6 +394,23 @@ class TestModelsAndData:
         with pytest.raises(ValueError, match="hidden"):
             exderiv.TimeConditionedMLP(dim=3, hidden=0)
 
+    def test_seeded_init_depends_on_the_seed_only(self):
+        def build(seed):
+            torch.manual_seed(1234 + seed)  # a different global state each time
+            return exderiv.seeded_init_(torch.nn.Sequential(torch.nn.Linear(4, 3),
+                                                            torch.nn.LayerNorm(3)), seed)
+
+        assert torch.equal(build(0)[0].weight, build(0)[0].weight)
+        assert not torch.equal(build(0)[0].weight, build(1)[0].weight)
+
+    @pytest.mark.parametrize("layer", [torch.nn.Embedding(5, 4), torch.nn.Conv1d(4, 4, 3),
+                                       torch.nn.LSTM(4, 4)])
+    def test_seeded_init_refuses_layers_it_would_leave_on_the_global_generator(self, layer):
+        with pytest.raises(ValueError, match="initialises nn.Linear only"):
+            exderiv.seeded_init_(torch.nn.ModuleList([torch.nn.Linear(4, 4), layer]), 0)
+        with pytest.raises(ValueError, match="no nn.Linear"):
+            exderiv.seeded_init_(torch.nn.LayerNorm(4), 0)
+
     def test_ring_of_gaussians(self):
         points = exderiv.ring_of_gaussians(4000, seed=0, n_modes=4, radius=3.0, std=0.1)
         assert points.shape == (4000, 2) and points.dtype == torch.float32

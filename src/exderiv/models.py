@@ -64,15 +64,31 @@ class TimeConditionedMLP(nn.Module):
         return self.net(features)
 
 
+_RANDOM_LAYERS_NOT_HANDLED = (
+    nn.Embedding, nn.EmbeddingBag, nn.modules.conv._ConvNd, nn.RNNBase,
+    nn.RNNCellBase, nn.MultiheadAttention, nn.Bilinear,
+)
+
+
 def seeded_init_(module: nn.Module, seed: int) -> nn.Module:
     """Re-initialise every ``nn.Linear`` in ``module`` in place from a local
     generator, with PyTorch's default law (weights and biases uniform on
     +-1/sqrt(fan_in)), so that a model's starting point depends on ``seed``
     only, never on the global random state. Returns ``module``.
 
+    Layers that PyTorch initialises at random but this function does not
+    (embeddings, convolutions, recurrent layers, attention, bilinear) raise a
+    ``ValueError`` rather than stay on the global generator.
+
     Shown in: book/diffusion/ddpm-demolish-build
     """
     generator = torch_generator(seed)
+    unsupported = sorted({type(m).__name__ for m in module.modules()
+                          if isinstance(m, _RANDOM_LAYERS_NOT_HANDLED)})
+    if unsupported:
+        raise ValueError("seeded_init_ initialises nn.Linear only; "
+                         f"module also holds {', '.join(unsupported)}, "
+                         "which would keep the global generator's values")
     linears = [m for m in module.modules() if isinstance(m, nn.Linear)]
     if not linears:
         raise ValueError("module has no nn.Linear layer to initialise")
