@@ -1,6 +1,7 @@
 """Unit tests for the shared package: above all, that the check helper really fails."""
 
 import math
+import re
 
 import matplotlib as mpl
 import numpy as np
@@ -438,3 +439,28 @@ class TestModelsAndData:
         exderiv.use_book_style()
         assert mpl.rcParams["axes.grid"] is True
         assert mpl.rcParams["axes.prop_cycle"].by_key()["color"][0] == exderiv.BOOK_COLORS[0]
+
+
+class TestClearOfRounding:
+    def test_values_away_from_a_step_come_back_unchanged(self):
+        values = np.array([0.5347, 0.995574, -0.0123])
+        assert exderiv.clear_of_rounding(values, 2, margin=1e-4) is values
+        assert exderiv.clear_of_rounding(0.81, 2, margin=1e-3) == 0.81
+        assert exderiv.clear_of_rounding(torch.tensor([[1.0, 0.22]]), 1, margin=0.01) is not None
+
+    @pytest.mark.parametrize("value, decimals, distance", [
+        (0.5347, 2, "3.0e-04"), (0.99501, 2, "1.0e-05"), (-0.0151, 2, "1.0e-04"),
+        (5.2548, 2, "2.0e-04"), (2.5, 0, "0.0e+00"),
+    ])
+    def test_a_value_next_to_a_step_is_refused(self, value, decimals, distance):
+        with pytest.raises(ValueError, match=rf"lies {re.escape(distance)} from a rounding step"):
+            exderiv.clear_of_rounding([0.1, value], decimals, margin=4e-4)
+
+    @pytest.mark.parametrize("values, decimals, margin, message", [
+        ([0.1], 2, 0.005, "margin"), ([0.1], 2, 0, "margin"), ([0.1], 2, True, "margin"),
+        ([0.1], -1, 1e-4, "decimals"), ([0.1], 2.0, 1e-4, "decimals"),
+        ([], 2, 1e-4, "no values"), ([0.1, float("nan")], 2, 1e-4, "NaN"),
+    ])
+    def test_bad_input_is_a_clear_error(self, values, decimals, margin, message):
+        with pytest.raises(ValueError, match=message):
+            exderiv.clear_of_rounding(values, decimals, margin=margin)

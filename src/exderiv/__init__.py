@@ -34,6 +34,7 @@ from exderiv.metrics import gaussian_kernel_mmd2, pearson_chi_square
 from exderiv.models import TimeConditionedMLP, seeded_init_
 from exderiv.plotting import BOOK_COLORS, use_book_style
 from exderiv.progress import progress
+from exderiv.rounding import clear_of_rounding
 from exderiv.seeding import numpy_generator, torch_generator
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "check_close",
     "check_formula",
     "clear_checks",
+    "clear_of_rounding",
     "ddpm_loss",
     "ddpm_sample",
     "diffuse",
