@@ -20,15 +20,15 @@ import sys
 import time
 from pathlib import Path
 
+# run as a script, so its folder tools/ (and the refresh tool in it) is on sys.path
+from refresh_outputs import execute, record_time
+
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET_S = 40
 
 
 def run_one(path: Path) -> None:
     """Child mode: execute one notebook, print the kernel's peak memory as JSON."""
-    sys.path.insert(0, str(ROOT / "tools"))
-    from refresh_outputs import execute
-
     execute(path)
     # The kernel is a reaped child of this process by now; ru_maxrss is in KiB on Linux.
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -45,13 +45,6 @@ def measure(path: Path) -> tuple[float, float]:
     if result.returncode != 0:
         raise RuntimeError(f"{path} failed to execute:\n{result.stderr[-2000:]}")
     return seconds, json.loads(result.stdout.strip().splitlines()[-1])["peak_mib"]
-
-
-def record_time(path: Path, seconds: float) -> None:
-    sys.path.insert(0, str(ROOT / "tools"))
-    from refresh_outputs import record_time as record
-
-    record(path, seconds)
 
 
 def main() -> int:
