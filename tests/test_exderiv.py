@@ -464,3 +464,91 @@ class TestClearOfRounding:
     def test_bad_input_is_a_clear_error(self, values, decimals, margin, message):
         with pytest.raises(ValueError, match=message):
             exderiv.clear_of_rounding(values, decimals, margin=margin)
+
+
+class TestTokenisation:
+    LOG_P = {"a": -1.0, "b": -2.0, "ab": -1.5, "ba": -2.5, "aba": -4.0}
+
+    def test_make_corpus_is_reproducible_and_shaped(self):
+        corpus = exderiv.make_corpus(5, seed=0)
+        assert corpus == exderiv.make_corpus(5, seed=0)
+        assert len(corpus) == 5
+        # 6 to 15 words of 2 to 6 letters, consonant-vowel pairs
+        assert all(12 <= len(s) <= 90 and len(s) % 2 == 0 for s in corpus)
+        assert set("".join(corpus)) <= set("bdgklmnprstaeiou")
+        with pytest.raises(ValueError, match="at least one sentence"):
+            exderiv.make_corpus(0, seed=0)
+
+    def test_random_substrings_are_substrings_of_the_right_length(self):
+        sentences = ["abcdefgh", "ijklmnop"]
+        out = exderiv.random_substrings(sentences, 20, (2, 5), seed=1)
+        assert len(out) == 20
+        assert all(2 <= len(t) <= 4 for t in out)
+        assert all(any(t in s for s in sentences) for t in out)
+        assert out == exderiv.random_substrings(sentences, 20, (2, 5), seed=1)
+        with pytest.raises(ValueError, match="low < high"):
+            exderiv.random_substrings(sentences, 3, (4, 4), seed=1)
+        with pytest.raises(ValueError, match="shorter than"):
+            exderiv.random_substrings(["abc"], 3, (2, 6), seed=1)
+
+    def test_unigram_vocabulary_by_hand(self):
+        log_p, counts = exderiv.unigram_vocabulary(["abab"], max_len=2,
+                                                   min_count=2)
+        # a: 2, b: 2, ab: 2 kept; ba: 1 dropped (not a single character)
+        assert counts == {"a": 2, "b": 2, "ab": 2}
+        assert log_p["ab"] == pytest.approx(math.log(2 / 6))
+        with pytest.raises(ValueError, match="max_len >= 1"):
+            exderiv.unigram_vocabulary(["ab"], max_len=0)
+        with pytest.raises(ValueError, match="need sentences"):
+            exderiv.unigram_vocabulary([])
+
+    def test_lattice_lists_pieces_by_end_longest_first(self):
+        assert exderiv.lattice("aba", self.LOG_P, max_len=3) == [
+            [(0, -1.0)],
+            [(0, -1.5), (1, -2.0)],
+            [(0, -4.0), (1, -2.5), (2, -1.0)],
+        ]
+        # max_len = 2 drops the piece "aba"
+        assert exderiv.lattice("aba", self.LOG_P, max_len=2)[2] == [
+            (1, -2.5), (2, -1.0)]
+        with pytest.raises(ValueError, match="non-empty string"):
+            exderiv.lattice("", self.LOG_P)
+        with pytest.raises(ValueError, match="max_len"):
+            exderiv.lattice("ab", self.LOG_P, max_len=0)
+
+    def test_segmentations_by_hand(self):
+        found = exderiv.segmentations("aba", self.LOG_P, max_len=3)
+        assert found == {(1, 2, 3): -4.0, (2, 3): -2.5, (1, 3): -3.5,
+                         (3,): -4.0}
+        assert len(exderiv.segmentations("aaaa", {"a": 0.0, "aa": 0.0})) == 5
+        with pytest.raises(ValueError, match="1 to 14 characters"):
+            exderiv.segmentations("a" * 15, {"a": 0.0})
+
+    def test_cut_code_and_backtrace_codes_agree(self):
+        assert exderiv.cut_code((1, 3)) == 2 + 8
+        assert exderiv.cut_code(iter([3])) == 8
+        with pytest.raises(ValueError, match="end positions"):
+            exderiv.cut_code((0, 3))
+        # "aba": row 0 is a|b|a, row 1 is ab|a, row 2 is aba
+        back = torch.tensor([[0, 0, 1, 2], [0, 0, 0, 2], [0, 0, 0, 0]])
+        assert exderiv.backtrace_codes(back).tolist() == [
+            exderiv.cut_code(c) for c in [(1, 2, 3), (2, 3), (3,)]]
+        with pytest.raises(ValueError, match="2-D"):
+            exderiv.backtrace_codes(torch.zeros(4, dtype=torch.long))
+        with pytest.raises(ValueError, match="torch.long"):
+            exderiv.backtrace_codes(torch.zeros(1, 4))
+
+    def test_bytepiece_tokenizer_uses_the_counts(self):
+        pytest.importorskip("bytepiece")
+        tokenizer = exderiv.bytepiece_tokenizer({"a": 5, "b": 1, "ab": 4},
+                                                seed=0)
+        assert [bytes(t) for t in tokenizer.tokenize("abab")] == [b"ab", b"ab"]
+        with pytest.raises(ValueError, match="positive counts"):
+            exderiv.bytepiece_tokenizer({"a": 0}, seed=0)
+
+    def test_best_time_takes_the_shortest_run(self):
+        calls = []
+        assert exderiv.best_time(lambda: calls.append(1), repeats=4) >= 0
+        assert len(calls) == 4
+        with pytest.raises(ValueError, match="repeats"):
+            exderiv.best_time(lambda: None, repeats=0)
